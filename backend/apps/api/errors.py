@@ -1,0 +1,93 @@
+"""One error shape for every failure, from DRF views and from Django itself.
+
+    {"status": 400, "code": "invalid", "detail": "Invalid input.",
+     "errors": {"email": ["..."]}, "request_id": "..."}
+
+`errors` (messages by field) is present only for validation errors.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from apps.observability.request_id import current_request_id
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+def error_body(status_code: int, code: str, detail: str, errors: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": status_code, "code": code, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    body["request_id"] = current_request_id()
+    return body
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, reshaped; Django's body-size error becomes a 413 instead of an HTML 400."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    assert isinstance(exc, exceptions.APIException)  # noqa: S101 - DRF only answers for these
+    response.data = error_body(response.status_code, *_code_and_detail(exc))
+    return response
+
+
+def _code_and_detail(exc: exceptions.APIException) -> tuple[str, str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return "invalid", "Invalid input.", errors
+    detail = exc.detail
+    # SimpleJWT raises with a dict: {"detail": ..., "code": ..., "messages": [...]}.
+    if isinstance(detail, dict):
+        code = str(detail.get("code", exc.default_code))
+        return code, str(detail.get("detail", exc.default_detail)), None
+    return str(getattr(detail, "code", exc.default_code)), str(detail), None
+
+
+def _django_error(status_code: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(error_body(status_code, code, detail), status=status_code)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return _django_error(413, "payload_too_large", "Request body is too large.")
+    return _django_error(400, "bad_request", "Bad request.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _django_error(403, "permission_denied", "You do not have permission to perform this action.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return _django_error(404, "not_found", "Not found.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _django_error(500, "server_error", "Internal server error.")
+
+
+def safe_methods_only(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Django's `require_safe`, answering other methods with the JSON error shape."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = _django_error(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapper

@@ -1,0 +1,134 @@
+"""Small API classes: parse input with a serializer, call a service, render the output."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+
+from apps.api.throttling import SignUpRateThrottle
+from apps.users import services
+from apps.users.models import User
+from apps.users.serializers import (
+    PasswordChangeInputSerializer,
+    ProfileUpdateInputSerializer,
+    SignUpInputSerializer,
+    StaffUserUpdateInputSerializer,
+    UserOutputSerializer,
+)
+
+
+def _validated(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _output(user: User, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(UserOutputSerializer(user).data, status=status_code)
+
+
+class UserListCreateApi(GenericAPIView[User]):
+    """`POST` is public sign-up (strictly throttled); `GET` lists accounts for staff."""
+
+    queryset = User.objects.all()
+    serializer_class = UserOutputSerializer
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method == "POST":
+            return [permissions.AllowAny()]
+        return [permissions.IsAdminUser()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        return [*throttles, SignUpRateThrottle()] if self.request.method == "POST" else throttles
+
+    @extend_schema(operation_id="users_list", responses=UserOutputSerializer(many=True), tags=["users"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="users_sign_up",
+        request=SignUpInputSerializer,
+        responses={201: UserOutputSerializer},
+        tags=["users"],
+    )
+    def post(self, request: Request) -> Response:
+        user = services.user_sign_up(**_validated(SignUpInputSerializer, request))
+        return _output(user, status.HTTP_201_CREATED)
+
+
+class UserMeApi(GenericAPIView[User]):
+    """The logged-in user's own profile."""
+
+    serializer_class = UserOutputSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> User:
+        return self.request.user  # type: ignore[return-value]
+
+    @extend_schema(operation_id="users_me_retrieve", responses=UserOutputSerializer, tags=["users"])
+    def get(self, request: Request) -> Response:
+        return _output(self.get_object())
+
+    @extend_schema(
+        operation_id="users_me_update",
+        request=ProfileUpdateInputSerializer,
+        responses=UserOutputSerializer,
+        tags=["users"],
+    )
+    def patch(self, request: Request) -> Response:
+        user = self.get_object()
+        data = _validated(ProfileUpdateInputSerializer, request, user=user)
+        return _output(services.user_update(user=user, actor=user, data=data))
+
+
+class UserMePasswordApi(GenericAPIView[User]):
+    """Change one's own password; the current one is required."""
+
+    serializer_class = PasswordChangeInputSerializer
+
+    @extend_schema(
+        operation_id="users_me_password_change",
+        request=PasswordChangeInputSerializer,
+        responses={204: OpenApiResponse(description="Password changed.")},
+        tags=["users"],
+    )
+    def post(self, request: Request) -> Response:
+        services.user_change_password(user=request.user, **_validated(PasswordChangeInputSerializer, request))  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserDetailApi(GenericAPIView[User]):
+    """Staff only: read, change or delete one account."""
+
+    queryset = User.objects.all()
+    serializer_class = UserOutputSerializer
+    permission_classes = (permissions.IsAdminUser,)
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    @extend_schema(operation_id="users_retrieve", responses=UserOutputSerializer, tags=["users"])
+    def get(self, request: Request, pk: int) -> Response:
+        return _output(self.get_object())
+
+    @extend_schema(
+        operation_id="users_update",
+        request=StaffUserUpdateInputSerializer,
+        responses=UserOutputSerializer,
+        tags=["users"],
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        user = self.get_object()
+        data = _validated(StaffUserUpdateInputSerializer, request, user=user)
+        return _output(services.user_update(user=user, actor=request.user, data=data))  # type: ignore[arg-type]
+
+    @extend_schema(
+        operation_id="users_destroy", responses={204: OpenApiResponse(description="Deleted.")}, tags=["users"]
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.user_delete(user=self.get_object(), actor=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,79 @@
+"""Business rules for accounts; views stay thin and call these.
+
+Privilege rule: staff manage ordinary accounts; only a superuser may touch a staff or
+superuser account or grant staff; nobody changes their own access through the staff API.
+"""
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from apps.users.models import User, normalize_email
+
+DUPLICATE_EMAIL = "A user with this email already exists."
+
+
+def validate_new_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+
+
+def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    user = User(email=normalize_email(email), first_name=first_name, last_name=last_name)
+    validate_new_password(password, user)
+    user.set_password(password)
+    _save(user)
+    return user
+
+
+def user_update(*, user: User, actor: User, data: dict[str, Any]) -> User:
+    """Apply validated fields; `actor` is the one asking (the user itself for /me/)."""
+    if actor.pk != user.pk:
+        ensure_can_manage(actor, user)
+        if data.get("is_staff") and not actor.is_superuser:
+            raise PermissionDenied("Only a superuser can grant staff status.")
+    elif {"is_active", "is_staff"} & data.keys():
+        raise PermissionDenied("You cannot change your own access.")
+    for field, value in data.items():
+        setattr(user, field, normalize_email(value) if field == "email" else value)
+    _save(user)
+    return user
+
+
+def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["The current password is not correct."]})
+    validate_new_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+def user_delete(*, user: User, actor: User) -> None:
+    if actor.pk == user.pk:
+        raise PermissionDenied("You cannot delete your own account here.")
+    ensure_can_manage(actor, user)
+    user.delete()
+
+
+def ensure_can_manage(actor: User, target: User) -> None:
+    if (target.is_staff or target.is_superuser) and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser can manage staff accounts.")
+
+
+def email_taken(email: str, *, exclude: User | None = None) -> bool:
+    users = User.objects.filter(email=normalize_email(email))
+    return users.exclude(pk=exclude.pk).exists() if exclude else users.exists()
+
+
+def _save(user: User) -> None:
+    # The serializer checked the email first; a concurrent sign-up can still win the race.
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError({"email": [DUPLICATE_EMAIL]}) from exc

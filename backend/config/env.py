@@ -1,0 +1,21 @@
+"""Environment access shared by settings, manage.py, WSGI and ASGI.
+
+`.env` at the repository root is read once, without overriding variables already set,
+so the real environment always wins over the file.
+"""
+
+from pathlib import Path
+
+import environ
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BACKEND_DIR = REPO_ROOT / "backend"
+
+env = environ.Env()
+if (REPO_ROOT / ".env").is_file():
+    environ.Env.read_env(REPO_ROOT / ".env", overwrite=False)
+
+
+def settings_module() -> str:
+    """The settings module named by DJANGO_ENV (development, production or test)."""
+    return f"config.settings.{env.str('DJANGO_ENV', default='development')}"

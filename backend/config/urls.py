@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from apps.observability.metrics import metrics
+from apps.users.urls import token_urlpatterns, user_urlpatterns
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/users/", include(user_urlpatterns)),
+    path("api/token/", include(token_urlpatterns)),
+    path("health/", include("apps.health.urls")),
+    path("metrics", metrics, name="metrics"),
+    path("csp-report/", include("apps.security.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its start-up script from a URL, so Swagger UI runs under script-src 'self'.
+    path("schema/swagger-ui/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+if settings.SILK_ENABLED:
+    urlpatterns.append(path("silk/", include("silk.urls", namespace="silk")))
+
+handler400 = "apps.api.errors.bad_request"
+handler403 = "apps.api.errors.permission_denied"
+handler404 = "apps.api.errors.page_not_found"
+handler500 = "apps.api.errors.server_error"
