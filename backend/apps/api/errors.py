@@ -10,19 +10,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions, status
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from apps.api.exceptions import PayloadTooLarge
 from apps.observability.request_id import current_request_id
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body is too large."
-    default_code = "payload_too_large"
 
 
 def error_body(status_code: int, code: str, detail: str, errors: Any = None) -> dict[str, Any]:
@@ -35,14 +31,22 @@ def error_body(status_code: int, code: str, detail: str, errors: Any = None) -> 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, reshaped; Django's body-size error becomes a 413 instead of an HTML 400."""
-    if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
+    exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
-    if response is None:
+    if response is None or not isinstance(exc, exceptions.APIException):
         return None
-    assert isinstance(exc, exceptions.APIException)  # noqa: S101 - DRF only answers for these
     response.data = error_body(response.status_code, *_code_and_detail(exc))
     return response
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
 
 
 def _code_and_detail(exc: exceptions.APIException) -> tuple[str, str, Any]:

@@ -7,7 +7,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from apps.api.errors import PayloadTooLarge
+from apps.api.exceptions import PayloadTooLarge
 
 
 def declared_length(parser_context: Mapping[str, Any] | None) -> int:

@@ -1,0 +1,92 @@
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
+
+from conftest import assert_error, make_user
+
+
+def test_live_touches_no_dependency(client, monkeypatch):
+    # No django_db mark: pytest-django fails any database access. The cache is made to fail too.
+    def untouchable(*args, **kwargs):
+        raise AssertionError("the cache was used")
+
+    for method in ("get", "set", "add", "incr", "delete", "get_many", "has_key"):
+        monkeypatch.setattr(LocMemCache, method, untouchable)
+
+    response = client.get("/health/live/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_checks_database_and_cache_without_writing(client, django_assert_num_queries):
+    with django_assert_num_queries(1) as queries:
+        response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert queries.captured_queries[0]["sql"].strip().upper() == "SELECT 1"
+
+
+@pytest.mark.django_db
+def test_health_needs_no_authentication_even_with_a_bad_token(client):
+    response = client.get("/health/", HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ready_is_503_naming_the_database_when_it_is_unreachable(client):
+    make_user("before@example.com")
+    settings_dict = connection.settings_dict
+    saved = dict(settings_dict)
+    connection.close()
+    # A real failed connection: nothing listens on port 1, and no SQLite file can be created there.
+    settings_dict.update(NAME="/nonexistent-dir/db.sqlite3", HOST="127.0.0.1", PORT="1")
+    try:
+        response = client.get("/health/")
+    finally:
+        connection.close()
+        settings_dict.clear()
+        settings_dict.update(saved)
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "checks": {"database": "unavailable", "cache": "ok"}}
+
+
+def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(client, settings, db):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "checks": {"database": "ok", "cache": "unavailable"}}
+
+
+def test_cache_failure_that_raises_is_reported_not_raised(monkeypatch):
+    from apps.health import checks
+
+    class BrokenCache:
+        def set(self, *args, **kwargs):
+            raise ConnectionError("refused")
+
+    monkeypatch.setattr(checks, "cache", BrokenCache())
+
+    assert checks.check_cache() == "unavailable"
+    assert cache is not None
+
+
+def test_post_is_a_json_405_with_allow(client):
+    response = client.post("/health/live/")
+
+    body = assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+    assert "POST" in body["detail"]

@@ -1,0 +1,128 @@
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_error
+
+BACKEND = Path(__file__).resolve().parents[3]
+HEALTH_LIVE_SERIES = (
+    'django_http_requests_total_by_view_transport_method_total{method="GET",transport="http",view="health-live"}'
+)
+
+
+def test_metrics_is_open_to_loopback(client):
+    client.get("/health/live/")
+
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+
+    assert response.status_code == 200
+    assert HEALTH_LIVE_SERIES.encode() in response.content
+
+
+def test_metrics_refuses_other_networks(client):
+    assert_error(client.get("/metrics", REMOTE_ADDR="203.0.113.9"), 403, "permission_denied")
+
+
+def test_metrics_ignores_a_forged_forwarded_for(client):
+    response = client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1")
+
+    assert_error(response, 403)
+
+
+def test_metrics_accepts_the_configured_token_from_anywhere(client, settings):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+
+    allowed = client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789")
+    refused = client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong")
+
+    assert allowed.status_code == 200
+    assert_error(refused, 403)
+
+
+def test_metrics_allow_list_comes_from_settings(client, settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert_error(client.get("/metrics", REMOTE_ADDR="127.0.0.1"), 403)
+
+
+def test_metrics_refuses_an_unparseable_client_address(client):
+    assert_error(client.get("/metrics", REMOTE_ADDR="not-an-ip"), 403)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - fixed loopback URL
+        return str(response.read().decode())
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """The real server: gunicorn with two workers and the multiprocess metrics directory."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DB_ENGINE": "sqlite",
+        "DB_NAME": str(tmp_path / "db.sqlite3"),
+        "REDIS_URL": "",
+        "API_PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "JSON_LOGS": "True",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=BACKEND, env=env, stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            _get(f"{base}/health/live/")
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+    yield base, log
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def _serving_pids(log: Path) -> set[int]:
+    """Worker pids that wrote an access line (JSON logs carry the process id)."""
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return {record["process"] for record in records if record.get("logger") == "apps.access"}
+
+
+def _health_live_count(metrics: str) -> float:
+    match = re.search(re.escape(HEALTH_LIVE_SERIES) + r" (\S+)", metrics)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_sum_every_gunicorn_worker(gunicorn):
+    base, log = gunicorn
+    before = _health_live_count(_get(f"{base}/metrics"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent connections reach both workers
+        list(pool.map(_get, [f"{base}/health/live/"] * 40))
+
+    assert _health_live_count(_get(f"{base}/metrics")) == before + 40
+    assert len(_serving_pids(log)) >= 2

@@ -1,0 +1,179 @@
+"""Each settings module is imported afresh under a given environment, as a deployment would."""
+
+import importlib
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import settings_module
+from config.settings.parsing import parse_csp_policy, parse_permissions_policy
+
+STRONG_KEY = secrets.token_urlsafe(64)
+PRODUCTION_ENV = {"SECRET_KEY": STRONG_KEY, "DEBUG": "0"}
+
+
+@contextmanager
+def load_settings(name: str, **env: str | None) -> Iterator[ModuleType]:
+    """Import config.settings.<name> with these variables set (None: unset), then restore."""
+    saved = {key: module for key, module in sys.modules.items() if key.startswith("config.settings.")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            if value is None:
+                patch.delenv(key, raising=False)
+            else:
+                patch.setenv(key, value)
+        for key in saved:
+            del sys.modules[key]
+        try:
+            yield importlib.import_module(f"config.settings.{name}")
+        finally:
+            for key in [key for key in sys.modules if key.startswith("config.settings.")]:
+                del sys.modules[key]
+            sys.modules.update(saved)
+
+
+@pytest.mark.parametrize("key", [None, "short", "django-insecure-" + "x" * 60, "a" * 80])
+def test_production_refuses_a_weak_secret_key(key):
+    with (
+        pytest.raises(ImproperlyConfigured, match="SECRET_KEY"),
+        load_settings("production", SECRET_KEY=key, DEBUG="0"),
+    ):
+        pass
+
+
+def test_production_refuses_debug():
+    with (
+        pytest.raises(ImproperlyConfigured, match="DEBUG"),
+        load_settings("production", SECRET_KEY=STRONG_KEY, DEBUG="1"),
+    ):
+        pass
+
+
+def test_production_defaults_are_safe():
+    with load_settings("production", **PRODUCTION_ENV, CSP_REPORT_ONLY=None, SECURE_SSL_REDIRECT=None) as production:
+        assert production.CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-ancestors"] == ["'none'"]
+        assert production.CONTENT_SECURITY_POLICY_REPORT_ONLY is None
+        assert production.SECURE_SSL_REDIRECT is True
+        assert production.SECURE_HSTS_SECONDS >= 31536000
+        assert production.SESSION_COOKIE_SECURE
+        assert production.CSRF_COOKIE_SECURE
+        assert production.STORAGES["staticfiles"]["BACKEND"].endswith("CompressedManifestStaticFilesStorage")
+
+
+def test_production_tls_proxy_settings_come_from_env():
+    env = {**PRODUCTION_ENV, "SECURE_SSL_REDIRECT": "False", "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https"}
+    with load_settings("production", **env) as production:
+        assert production.SECURE_SSL_REDIRECT is False
+        assert production.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def test_production_csp_can_start_report_only():
+    with load_settings("production", **PRODUCTION_ENV, CSP_REPORT_ONLY="True") as production:
+        assert production.CONTENT_SECURITY_POLICY is None
+        assert production.CONTENT_SECURITY_POLICY_REPORT_ONLY is not None
+
+
+def test_csp_can_be_disabled_or_replaced():
+    with load_settings("development", CSP_ENABLED="False") as development:
+        assert development.CONTENT_SECURITY_POLICY is None
+        assert development.CONTENT_SECURITY_POLICY_REPORT_ONLY is None
+    with load_settings("development", CSP_POLICY="default-src 'none'; img-src https:", CSP_REPORT_ONLY="False") as dev:
+        assert dev.CONTENT_SECURITY_POLICY == {"DIRECTIVES": {"default-src": ["'none'"], "img-src": ["https:"]}}
+
+
+def test_security_headers_can_be_switched_off():
+    with load_settings("development", SECURITY_HEADERS_ENABLED="False") as development:
+        assert development.PERMISSIONS_POLICY == {}
+        assert development.SECURE_REFERRER_POLICY is None
+        assert development.SECURE_CROSS_ORIGIN_OPENER_POLICY is None
+
+
+def test_referrer_and_permissions_policies_come_from_env():
+    env = {"REFERRER_POLICY": "no-referrer", "PERMISSIONS_POLICY": 'camera=(self "https://a.example"), usb=()'}
+    with load_settings("development", **env) as development:
+        assert development.SECURE_REFERRER_POLICY == "no-referrer"
+        assert development.PERMISSIONS_POLICY == {"camera": ["self", "https://a.example"], "usb": []}
+
+
+def test_sqlite_is_the_default_database():
+    with load_settings("development", DB_ENGINE=None) as development:
+        assert development.DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.sqlite3"
+
+
+def test_postgres_reuses_health_checked_connections():
+    env = {"DB_ENGINE": "postgres", "DB_NAME": "api", "DB_USER": "api", "DB_PASS": "pw", "DB_PORT": None}
+    with load_settings("development", **env) as development:
+        database = development.DATABASES["default"]
+        assert database["ENGINE"] == "django_prometheus.db.backends.postgresql"
+        assert (database["NAME"], database["USER"], database["PASSWORD"], database["PORT"]) == (
+            "api",
+            "api",
+            "pw",
+            "5432",
+        )
+        assert database["CONN_HEALTH_CHECKS"] is True
+        assert database["CONN_MAX_AGE"] == 60
+
+
+def test_mysql_uses_utf8mb4():
+    with load_settings("development", DB_ENGINE="mysql", DB_PORT=None) as development:
+        database = development.DATABASES["default"]
+        assert database["ENGINE"] == "django_prometheus.db.backends.mysql"
+        assert database["OPTIONS"]["charset"] == "utf8mb4"
+        assert database["PORT"] == "3306"
+
+
+def test_an_unknown_database_engine_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="DB_ENGINE"), load_settings("development", DB_ENGINE="oracle"):
+        pass
+
+
+def test_redis_url_selects_django_redis_that_never_fails_requests():
+    with load_settings("development", REDIS_URL="redis://127.0.0.1:6379/3") as development:
+        cache = development.CACHES["default"]
+        assert cache["BACKEND"] == "django_prometheus.cache.backends.redis.RedisCache"
+        assert cache["LOCATION"] == "redis://127.0.0.1:6379/3"
+        assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+    with load_settings("development", REDIS_URL=None) as development:
+        assert development.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_silk_is_wired_only_when_enabled():
+    with load_settings("development", SILK_ENABLED="True") as development:
+        assert "silk" in development.INSTALLED_APPS
+        assert "silk.middleware.SilkyMiddleware" in development.MIDDLEWARE
+    with load_settings("development", SILK_ENABLED=None) as development:
+        assert "silk" not in development.INSTALLED_APPS
+
+
+def test_throttle_rates_and_proxies_come_from_env():
+    with load_settings("development", THROTTLE_SIGNUP="5/hour", NUM_PROXIES="1") as development:
+        assert development.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["signup"] == "5/hour"
+        assert development.REST_FRAMEWORK["NUM_PROXIES"] == 1
+
+
+def test_token_lifetimes_come_from_env():
+    env = {"ACCESS_TOKEN_LIFETIME_MINUTES": "2", "REFRESH_TOKEN_LIFETIME_DAYS": "7"}
+    with load_settings("development", **env) as development:
+        assert development.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() == 120
+        assert development.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].days == 7
+
+
+def test_django_env_names_the_settings_module(monkeypatch):
+    monkeypatch.setenv("DJANGO_ENV", "production")
+    assert settings_module() == "config.settings.production"
+    monkeypatch.delenv("DJANGO_ENV")
+    assert settings_module() == "config.settings.development"
+
+
+def test_policy_strings_are_parsed_or_refused():
+    assert parse_csp_policy("default-src 'self';; img-src data: ;") == {"default-src": ["'self'"], "img-src": ["data:"]}
+    with pytest.raises(ImproperlyConfigured):
+        parse_csp_policy(" ; ")
+    with pytest.raises(ImproperlyConfigured, match="feature=\\(allowlist\\)"):
+        parse_permissions_policy("camera=self")
