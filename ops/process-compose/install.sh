@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds process-compose from its Go module for hosts without Nix (the flake provides it otherwise).
+# `go install` refuses the module because its go.mod has replace directives, so: download, then build.
+#   ops/process-compose/install.sh [BINDIR]     (default ~/.local/bin)
+set -euo pipefail
+version=v1.87.0 # the newest the Go module proxy serves; keep near nixpkgs' release
+bindir=${1:-$HOME/.local/bin}
+if command -v process-compose >/dev/null && process-compose version 2>/dev/null | grep -q "${version#v}"; then
+  echo "process-compose $version already on PATH"
+  exit 0
+fi
+command -v go >/dev/null || { echo "process-compose: needs Go (Debian: apt-get install golang) or Nix" >&2; exit 1; }
+module=github.com/f1bonacc1/process-compose
+source_dir=$(GOFLAGS=-mod=mod go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+mkdir -p "$bindir"
+(cd "$source_dir" && GOFLAGS=-mod=mod go build -trimpath \
+  -ldflags "-s -w -X $module/src/config.Version=$version" -o "$bindir/process-compose" .)
+echo "process-compose $version -> $bindir/process-compose"
