@@ -23,6 +23,7 @@
 #                       the `pkg-config` argument of libpq.nix and mysql84/package.nix
 #   nixfmt           -> pkgs/by-name/ni/nixfmt/package.nix; aliases.nix:
 #                       nixfmt-rfc-style = warnAlias "... now the same as pkgs.nixfmt ..." nixfmt
+#   util-linux       -> pkgs/by-name/ut/util-linux/package.nix (meta.platforms = unix)
 #   mkShell, runCommand -> pkgs/build-support via all-packages.nix (runCommandNoCC: throw alias)
 {
   description = "Django 5.2 + DRF API template: development shell, formatter and checks";
@@ -57,6 +58,8 @@
             pkgs.wrk
             pkgs.pkg-config
             pkgs.nixfmt
+            # setsid detaches the stack from the shell; setpriv drops root for the services.
+            pkgs.util-linux
           ];
 
           # C libraries that psycopg (libpq) and mysqlclient (libmysqlclient) build against.

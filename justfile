@@ -52,3 +52,71 @@ check: venv
 # Scan the locked dependencies for known vulnerabilities (needs PyPI's JSON API)
 audit: venv
     {{ venv }}/pip-audit --strict --progress-spinner off
+
+# --- Workspace services (process-compose) ---
+# Every service binds 127.0.0.1; ports from env (defaults): API_PORT 8000, PG_PORT 5432,
+# MYSQL_PORT 3306, REDIS_PORT 6379, PROMETHEUS_PORT 9090, GRAFANA_PORT 3000.
+# State lives in .data/ (git-ignored); generated secrets in .data/secrets.env. See ops/README.md.
+
+stack := justfile_directory() / "ops/stack.sh"
+
+# Start the services (all, or the named ones plus dependencies, e.g. `just up postgres redis api`) and wait until ready
+[positional-arguments]
+up *services:
+    @{{ stack }} up "$@"
+
+# Stop every service and process-compose itself (no process left behind)
+down:
+    @{{ stack }} down
+
+# Show every service's state, health and restarts
+status:
+    @{{ stack }} status
+
+# Print recent log lines of every service, or of one (`just logs api`); files in .data/logs/
+[positional-arguments]
+logs service="":
+    @{{ stack }} logs "$@"
+
+# Open process-compose's terminal UI on the running stack
+attach:
+    @{{ stack }} attach
+
+# Stop everything and delete .data/ (databases, metrics, Grafana state, secrets)
+clean:
+    @{{ stack }} clean
+
+# psql into the stack's PostgreSQL as the app user
+[positional-arguments]
+psql *args:
+    @{{ stack }} psql "$@"
+
+# MySQL client into the stack's MySQL/MariaDB as the app user
+[positional-arguments]
+mysql *args:
+    @{{ stack }} mysql "$@"
+
+# redis-cli against the stack's Redis
+[positional-arguments]
+redis-cli *args:
+    @{{ stack }} redis-cli "$@"
+
+# Run the backend test suite against the running PostgreSQL and Redis (`just up postgres redis` first)
+[positional-arguments]
+test-postgres *args: venv
+    @{{ stack }} test postgres "$@"
+
+# Run the backend test suite against the running MySQL/MariaDB and Redis (`just up mysql redis` first)
+[positional-arguments]
+test-mysql *args: venv
+    @{{ stack }} test mysql "$@"
+
+# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/tests)
+[positional-arguments]
+test-stack *args: venv
+    {{ venv }}/pytest ops/tests -m stack "$@"
+
+# Down/up cycle of the running stack: no process left, clean PostgreSQL shutdown, data kept
+[positional-arguments]
+test-lifecycle *args: venv
+    {{ venv }}/pytest ops/tests -m lifecycle "$@"
