@@ -4,6 +4,7 @@ Every variable is documented in `.env.example` at the repository root.
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 from config.env import BACKEND_DIR, env
 from config.settings.parsing import csp_settings, parse_permissions_policy
@@ -232,6 +233,10 @@ PERMISSIONS_POLICY = (
 CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(report_only_default=True)
 
 # --- Metrics ----------------------------------------------------------------------------------
+# prometheus_client writes per-process files there from the first metric on: any process that imports
+# the app (migrate, shell, a worker) needs the directory, not only gunicorn, which empties it at start.
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
 # /metrics answers clients in these networks, or any client presenting `Bearer METRICS_TOKEN`.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

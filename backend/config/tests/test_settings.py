@@ -177,3 +177,10 @@ def test_policy_strings_are_parsed_or_refused():
         parse_csp_policy(" ; ")
     with pytest.raises(ImproperlyConfigured, match="feature=\\(allowlist\\)"):
         parse_permissions_policy("camera=self")
+
+
+def test_the_multiprocess_metrics_directory_exists_for_any_process(tmp_path):
+    directory = tmp_path / "metrics" / "api"
+
+    with load_settings("development", PROMETHEUS_MULTIPROC_DIR=str(directory)):
+        assert directory.is_dir()
