@@ -6,19 +6,23 @@
 `errors` (messages by field) is present only for validation errors.
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from apps.api.exceptions import PayloadTooLarge
+from apps.api.exceptions import DatabaseUnavailable, PayloadTooLarge
 from apps.observability.request_id import current_request_id
+
+logger = logging.getLogger(__name__)
 
 
 def error_body(status_code: int, code: str, detail: str, errors: Any = None) -> dict[str, Any]:
@@ -46,6 +50,9 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, OperationalError | InterfaceError):  # lost or refused connection, not a bug
+        logger.error("database unavailable: %s", exc)
+        return DatabaseUnavailable()
     return exc
 
 

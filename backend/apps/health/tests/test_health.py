@@ -38,7 +38,7 @@ def test_health_needs_no_authentication_even_with_a_bad_token(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ready_is_503_naming_the_database_when_it_is_unreachable(client):
+def test_a_database_outage_is_a_503_on_ready_and_on_the_api(client):
     make_user("before@example.com")
     settings_dict = connection.settings_dict
     saved = dict(settings_dict)
@@ -47,6 +47,7 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(client):
     settings_dict.update(NAME="/nonexistent-dir/db.sqlite3", HOST="127.0.0.1", PORT="1")
     try:
         response = client.get("/health/")
+        api_response = client.post("/api/token/", {"email": "before@example.com", "password": "x"}, "application/json")
     finally:
         connection.close()
         settings_dict.clear()
@@ -54,6 +55,7 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(client):
 
     assert response.status_code == 503
     assert response.json() == {"status": "error", "checks": {"database": "unavailable", "cache": "ok"}}
+    assert_error(api_response, 503, "service_unavailable")  # the API too: a clean, retryable error
 
 
 def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(client, settings, db):
@@ -90,3 +92,25 @@ def test_post_is_a_json_405_with_allow(client):
     body = assert_error(response, 405, "method_not_allowed")
     assert response["Allow"] == "GET, HEAD"
     assert "POST" in body["detail"]
+
+
+def test_a_probe_in_another_worker_thread_does_not_spoil_this_one(monkeypatch):
+    # Between this probe's set and get, another thread runs a whole probe of its own.
+    import threading
+
+    from apps.health import checks
+
+    real_set = cache.set
+    others: list[str] = []
+
+    def set_then_another_probe(*args, **kwargs):
+        real_set(*args, **kwargs)
+        if not others:
+            thread = threading.Thread(target=lambda: others.append(checks.check_cache()))
+            thread.start()
+            thread.join()
+
+    monkeypatch.setattr(cache, "set", set_then_another_probe)
+
+    assert checks.check_cache() == "ok"
+    assert others == ["ok"]
