@@ -23,6 +23,8 @@
 #                       the `pkg-config` argument of libpq.nix and mysql84/package.nix
 #   nixfmt           -> pkgs/by-name/ni/nixfmt/package.nix; aliases.nix:
 #                       nixfmt-rfc-style = warnAlias "... now the same as pkgs.nixfmt ..." nixfmt
+#   nginx            -> pkgs/top-level/all-packages.nix (nginx = nginxStable, servers/http/nginx/stable.nix);
+#                       the NixOS nginx module's default package
 #   util-linux       -> pkgs/by-name/ut/util-linux/package.nix (meta.platforms = unix)
 #   mkShell, runCommand -> pkgs/build-support via all-packages.nix (runCommandNoCC: throw alias)
 {
@@ -56,6 +58,7 @@
             pkgs.prometheus
             pkgs.grafana
             pkgs.wrk
+            pkgs.nginx # the load balancer of `just up-pair`
             pkgs.pkg-config
             pkgs.nixfmt
             # setsid detaches the stack from the shell; setpriv drops root for the services.

@@ -120,3 +120,24 @@ test-stack *args: venv
 [positional-arguments]
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/tests -m lifecycle "$@"
+
+# --- Scale-out: two instances behind a load balancer ---
+# api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,
+# behind nginx (LB_PORT, 8080), sharing PostgreSQL and Redis; Prometheus scrapes both. `just down`,
+# `just status` and `just logs` work on it as on `just up`. See ops/README.md and docs/deployment.md.
+
+# Start the scale-out variant (postgres, redis, api, api-2, nginx `lb`, prometheus) and wait until ready
+up-pair:
+    @{{ stack }} up-pair
+
+# Check the scale-out variant through nginx (ops/tests, marker `pair`); starts and stops it when nothing runs
+[positional-arguments]
+test-pair *args: venv
+    {{ venv }}/pytest ops/tests -m pair "$@"
+
+# --- Evidence: fault injection ---
+
+# Kill Redis, PostgreSQL, a gunicorn worker and `down` mid-write on the running stack; check it heals (restarts the stack)
+[positional-arguments]
+test-faults *args: venv
+    {{ venv }}/pytest ops/tests -m faults "$@"

@@ -37,6 +37,9 @@ export MYSQL_PORT="${MYSQL_PORT:-3306}"
 export REDIS_PORT="${REDIS_PORT:-6379}"
 export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 export GRAFANA_PORT="${GRAFANA_PORT:-3000}"
+# Scale-out variant (`just up-pair`): nginx in front, and the second API instance.
+export LB_PORT="${LB_PORT:-8080}"
+export API2_PORT="${API2_PORT:-8001}"
 
 # ---- names ------------------------------------------------------------------
 export PG_DB="${PG_DB:-app}"
@@ -46,6 +49,8 @@ export MYSQL_USER="${MYSQL_USER:-app}"
 export GRAFANA_ADMIN_USER="${GRAFANA_ADMIN_USER:-admin}"
 export SERVICE_USER="${SERVICE_USER:-devsvc}"
 export STACK_TIMEOUT="${STACK_TIMEOUT:-180}"
+# Sign-up rate of both instances in `just up-pair`: low, so ops/tests/test_pair.py reaches it quickly.
+export PAIR_THROTTLE_SIGNUP="${PAIR_THROTTLE_SIGNUP:-5/min}"
 
 # Keys kept in .data/secrets.env
 SECRET_KEYS=(PG_PASSWORD MYSQL_PASSWORD MYSQL_ROOT_PASSWORD GRAFANA_ADMIN_PASSWORD SECRET_KEY)
@@ -139,6 +144,7 @@ port_var() {
   case "$1" in
     api|migrate) echo API_PORT ;; postgres*) echo PG_PORT ;; mysql*) echo MYSQL_PORT ;;
     redis) echo REDIS_PORT ;; prometheus) echo PROMETHEUS_PORT ;; grafana) echo GRAFANA_PORT ;;
+    api-2) echo API2_PORT ;; lb) echo LB_PORT ;;
     *) echo PORT ;;
   esac
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Front end of the workspace stack, called by the justfile's recipes:
 #   ops/stack.sh up [service...]   start detached (+dependencies), wait until ready, print URLs
+#   ops/stack.sh up-pair           the scale-out variant: api + api-2 behind nginx (lb), Prometheus
 #   ops/stack.sh down              stop everything, leave no process behind
 #   ops/stack.sh status            process table
 #   ops/stack.sh logs [service]    recent log lines (all services, or one)
@@ -13,6 +14,12 @@ export SERVICE_NAME=stack
 source "$(dirname "$0")/lib.sh"
 
 PC_CONFIG="$OPS_DIR/process-compose.yaml"
+PC_FILES=(-f "$PC_CONFIG")
+# `up-pair` merges this over the base file; the running variant is recorded for `down`.
+PC_PAIR_CONFIG="$OPS_DIR/process-compose.pair.yaml"
+STACK_VARIANT=default
+VARIANT_FILE="$RUN_DIR/variant"
+PAIR_SERVICES=(api-2 lb)
 PC_PIDFILE="$RUN_DIR/pc.pid"
 ALL_SERVICES=(postgres mysql redis api prometheus grafana)
 export PROC_COMP_CONFIG="$DATA_DIR/process-compose"
@@ -52,7 +59,9 @@ expand_deps() {
       postgres|postgres-init) echo postgres ;;
       mysql|mysql-init) echo mysql ;;
       redis|prometheus|grafana) echo "$s" ;;
-      *) die "unknown service '$s' (one of: ${ALL_SERVICES[*]}, postgres-init, mysql-init, migrate)" ;;
+      api-2) echo postgres; echo redis; echo api-2 ;;
+      lb) echo postgres; echo redis; echo api; echo api-2; echo lb ;;
+      *) die "unknown service '$s' (one of: ${ALL_SERVICES[*]}, postgres-init, mysql-init, migrate; up-pair adds ${PAIR_SERVICES[*]})" ;;
     esac
   done | awk '!seen[$0]++'
 }
@@ -61,6 +70,7 @@ service_port() {
   case "$1" in
     api) echo "$API_PORT" ;; postgres) echo "$PG_PORT" ;; mysql) echo "$MYSQL_PORT" ;;
     redis) echo "$REDIS_PORT" ;; prometheus) echo "$PROMETHEUS_PORT" ;; grafana) echo "$GRAFANA_PORT" ;;
+    api-2) echo "$API2_PORT" ;; lb) echo "$LB_PORT" ;;
   esac
 }
 
@@ -74,7 +84,8 @@ check_service_bin() {
     prometheus) need_bin prometheus prometheus prometheus >/dev/null ;;
     grafana) grafana_available \
       || die "Grafana not found on PATH (grafana/grafana-server). Install it: Nix attribute 'grafana' (nix develop brings it), or the 'grafana' package from Grafana's APT repository." ;;
-    api) [ -x "$ROOT_DIR/.venv/bin/gunicorn" ] || die "no $ROOT_DIR/.venv/bin/gunicorn: run 'just setup' first" ;;
+    api|api-2) [ -x "$ROOT_DIR/.venv/bin/gunicorn" ] || die "no $ROOT_DIR/.venv/bin/gunicorn: run 'just setup' first" ;;
+    lb) need_bin nginx nginx nginx >/dev/null ;;
   esac
 }
 
@@ -87,6 +98,8 @@ print_urls() {
   for s in "$@"; do
     case "$s" in
       api) echo "  API          http://127.0.0.1:$API_PORT/   (health /health/, docs /schema/swagger-ui/, metrics /metrics)" ;;
+      api-2) echo "  API (2)      http://127.0.0.1:$API2_PORT/   (second instance, metrics /metrics)" ;;
+      lb) echo "  nginx        http://127.0.0.1:$LB_PORT/   (round-robin over both instances; header X-Upstream)" ;;
       postgres) echo "  PostgreSQL   postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB   (just psql)" ;;
       mysql) echo "  MySQL        mysql://$MYSQL_USER@127.0.0.1:$MYSQL_PORT/$MYSQL_DATABASE   (just mysql)" ;;
       redis) echo "  Redis        redis://127.0.0.1:$REDIS_PORT/0   (just redis-cli)" ;;
@@ -126,6 +139,7 @@ cmd_up() {
   load_secrets
   ensure_service_user   # once, before the services start in parallel
   rm -f "$PC_SOCKET"
+  echo "$STACK_VARIANT" >"$VARIANT_FILE"
 
   local start=$SECONDS
   log "starting: ${requested[*]} (timeout ${STACK_TIMEOUT}s)"
@@ -135,7 +149,7 @@ cmd_up() {
   # Our own detached launch (like `up -D`) so we keep the server's pid and output.
   (
     cd "$ROOT_DIR" || exit 1
-    exec setsid "$PC" -f "$PC_CONFIG" --disable-dotenv -L "$LOG_DIR/process-compose.log" \
+    exec setsid "$PC" "${PC_FILES[@]}" --disable-dotenv -L "$LOG_DIR/process-compose.log" \
       -U -u "$PC_SOCKET" up -t=false --ordered-shutdown "${requested[@]}" \
       </dev/null >"$LOG_DIR/process-compose.out" 2>&1
   ) &
@@ -143,7 +157,9 @@ cmd_up() {
 
   # Wait for the control socket, then for readiness, under one timeout.
   until [ -S "$PC_SOCKET" ]; do
-    server_pid >/dev/null || { cat "$LOG_DIR/process-compose.out" >&2; die "process-compose exited at start"; }
+    # kill -0, not server_pid: until the subshell has exec'd, its cmdline is still bash's
+    # (no socket in it), and server_pid would call our own fresh child stale.
+    kill -0 "$(cat "$PC_PIDFILE")" 2>/dev/null || { cat "$LOG_DIR/process-compose.out" >&2; die "process-compose exited at start"; }
     (( SECONDS - start < STACK_TIMEOUT )) || die "process-compose did not open $PC_SOCKET"
     sleep 0.2
   done
@@ -176,6 +192,15 @@ cmd_up() {
   log "ready in $(( SECONDS - start ))s"
   pc process list -o wide 2>/dev/null || true
   print_urls "${selected[@]}"
+}
+
+cmd_up_pair() {
+  [ "$#" -eq 0 ] || die "up-pair starts a fixed set (postgres redis api ${PAIR_SERVICES[*]} prometheus, grafana if installed)"
+  PC_FILES+=(-f "$PC_PAIR_CONFIG")
+  STACK_VARIANT=pair
+  local services=(postgres redis api "${PAIR_SERVICES[@]}" prometheus)
+  if grafana_available; then services+=(grafana); fi
+  cmd_up "${services[@]}"
 }
 
 # Reads `process list -o json`; prints the processes that failed for good (or,
@@ -220,10 +245,12 @@ cmd_down() {
     fi
     sleep 0.3
   done
-  rm -f "$PC_SOCKET" "$PC_PIDFILE"
+  local checked=("${ALL_SERVICES[@]}")
+  if [ "$(cat "$VARIANT_FILE" 2>/dev/null)" = pair ]; then checked+=("${PAIR_SERVICES[@]}"); fi
+  rm -f "$PC_SOCKET" "$PC_PIDFILE" "$VARIANT_FILE"
   # Nothing of ours may survive: a service still holding its port is a bug.
   local s leftovers=()
-  for s in "${ALL_SERVICES[@]}"; do
+  for s in "${checked[@]}"; do
     port_in_use "$(service_port "$s")" && leftovers+=("$s:$(service_port "$s")")
   done
   if [ "${#leftovers[@]}" -gt 0 ]; then
@@ -298,7 +325,7 @@ cmd_env() {
 cmd_vars() { # for ops/tests: layout, ports and the Grafana login (KEY=VALUE lines)
   local v
   for v in ROOT_DIR DATA_DIR LOG_DIR RUN_DIR PC_SOCKET SECRETS_FILE API_PORT PG_PORT MYSQL_PORT REDIS_PORT \
-      PROMETHEUS_PORT GRAFANA_PORT GRAFANA_ADMIN_USER GRAFANA_ADMIN_PASSWORD; do
+      PROMETHEUS_PORT GRAFANA_PORT GRAFANA_ADMIN_USER GRAFANA_ADMIN_PASSWORD LB_PORT API2_PORT PAIR_THROTTLE_SIGNUP; do
     printf '%s=%s\n' "$v" "${!v:-}"
   done
   printf 'PC_PIDFILE=%s\n' "$PC_PIDFILE"
@@ -321,6 +348,7 @@ main() {
   local cmd="${1:-}"; shift || true
   case "$cmd" in
     up) cmd_up "$@" ;;
+    up-pair) cmd_up_pair "$@" ;;
     down) cmd_down ;;
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;

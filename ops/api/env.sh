@@ -21,7 +21,10 @@ export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/0"
 export DJANGO_ENV="${DJANGO_ENV:-development}"
 export API_HOST=127.0.0.1 API_PORT
 export SECRET_KEY="${SECRET_KEY:-}"
-export PROMETHEUS_MULTIPROC_DIR="$DATA_DIR/api/prometheus-multiproc"
+# One gunicorn master per instance (`just up-pair` adds api-2): each gets its own state dir, since
+# gunicorn empties the metrics dir on start and sums every file in it.
+export API_INSTANCE="${API_INSTANCE:-api}"
+export PROMETHEUS_MULTIPROC_DIR="$DATA_DIR/$API_INSTANCE/prometheus-multiproc"
 export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 VENV="${VENV:-$ROOT_DIR/.venv}"
 [ -x "$VENV/bin/python" ] || die "no Python venv at $VENV: run 'just setup' first"

@@ -2,14 +2,14 @@
 # The API: gunicorn with backend/gunicorn.conf.py (binds API_HOST:API_PORT,
 # WEB_CONCURRENCY workers, multiprocess metrics in PROMETHEUS_MULTIPROC_DIR,
 # which gunicorn.conf.py empties on start).
-export SERVICE_NAME=api
+export SERVICE_NAME="${API_INSTANCE:-api}"
 source "$(dirname "$0")/env.sh"
 ensure_service_user
 mkdir -p "$DATA_DIR"; check_reachable "$ROOT_DIR/backend"; check_reachable "$VENV/bin"
-own_dir "$DATA_DIR/api" 755
-ensure_run_dir; own_dir "$RUN_DIR/api" 700
-export SERVICE_HOME="$RUN_DIR/api"   # short: gunicorn puts its control socket under $HOME
-port_free "$API_PORT" api
+own_dir "$DATA_DIR/$API_INSTANCE" 755
+ensure_run_dir; own_dir "$RUN_DIR/$API_INSTANCE" 700
+export SERVICE_HOME="$RUN_DIR/$API_INSTANCE"   # short: gunicorn puts its control socket under $HOME
+port_free "$API_PORT" "$API_INSTANCE"
 cd "$ROOT_DIR/backend" || exit 1
 # A venv made from an interpreter in a private home (pyenv under /root, say)
 # cannot run as the service user: then run as the invoking user, and say so.

@@ -10,7 +10,10 @@ own_dir "$DATA_DIR/prometheus" 755
 own_dir "$DATA_DIR/prometheus/data" 700
 port_free "$PROMETHEUS_PORT" prometheus
 cfg="$DATA_DIR/prometheus/prometheus.yml"
-sed -e "s#127\.0\.0\.1:8000#127.0.0.1:${API_PORT}#" \
+# The api job's targets, comma-separated: one per API instance (`just up-pair` sets two), each
+# its own series (label instance), which the dashboard and the rules sum.
+api_targets="${PROMETHEUS_API_TARGETS:-127.0.0.1:${API_PORT}}"
+sed -e "s#\"127\.0\.0\.1:8000\"#\"${api_targets//,/\", \"}\"#" \
     -e "s#127\.0\.0\.1:9090#127.0.0.1:${PROMETHEUS_PORT}#" \
     -e "s#^\(\s*-\s*\)rules/#\1${OPS_DIR}/prometheus/rules/#" \
     "$OPS_DIR/prometheus/prometheus.yml" >"$cfg.tmp"

@@ -34,26 +34,16 @@ def stack_vars() -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
 
 
+def process_compose(stack_vars: dict[str, str], *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """A process-compose client command (`process list`, `process stop api-2`, ...) against the stack."""
+    log = f"{stack_vars['LOG_DIR']}/process-compose-client.log"
+    command = ["process-compose", "-L", log, "-U", "-u", stack_vars["PC_SOCKET"], *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def process_list(stack_vars: dict[str, str]) -> list[dict[str, Any]]:
     """`process-compose process list -o json` against the stack's control socket."""
-    out = subprocess.run(
-        [
-            "process-compose",
-            "-L",
-            f"{stack_vars['LOG_DIR']}/process-compose-client.log",
-            "-U",
-            "-u",
-            stack_vars["PC_SOCKET"],
-            "process",
-            "list",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    out = process_compose(stack_vars, "process", "list", "-o", "json")
     assert out.returncode == 0, f"process-compose is not answering on {stack_vars['PC_SOCKET']}: {out.stderr}"
     data = json.loads(out.stdout)
     procs: list[dict[str, Any]] = data["data"] if isinstance(data, dict) else data
@@ -80,9 +70,11 @@ def prometheus_url(stack_vars: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def prom_query(prometheus_url: str) -> Callable[[str], list[dict[str, Any]]]:
-    def query(expr: str) -> list[dict[str, Any]]:
-        resp = requests.get(f"{prometheus_url}/api/v1/query", params={"query": expr}, timeout=10)
+def prom_query(prometheus_url: str) -> Callable[..., list[dict[str, Any]]]:
+    def query(expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        # `at` (unix time): several queries evaluated at one instant see the same samples.
+        params = {"query": expr} if at is None else {"query": expr, "time": f"{at:.3f}"}
+        resp = requests.get(f"{prometheus_url}/api/v1/query", params=params, timeout=10)
         assert resp.status_code == 200, f"{expr}: {resp.status_code} {resp.text}"
         body = resp.json()
         assert body["status"] == "success", body
