@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular import openapi
+from drf_spectacular.drainage import get_override, has_override
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
@@ -30,10 +32,36 @@ _DESCRIPTIONS = {
     413: "Body larger than the allowed size.",
     415: "Content type is not JSON.",
     429: "Rate limit exceeded; see Retry-After.",
+    503: "The database is unreachable; retry later.",
 }
 
 
+# DRF refuses NUL in every CharField (PostgreSQL can't store it), so the schema must too.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Django's EmailValidator is stricter than `format: email` (a top-level domain has two characters or
+# more, for one). The addresses it takes, less the quoted local parts, IP literals and international
+# domains it also accepts but no schema-driven client needs.
+_ATOM = "[-!#$%&'*+/=?^_`{|}~0-9A-Za-z]+"
+_LABEL = "[0-9A-Za-z]([-0-9A-Za-z]{0,61}[0-9A-Za-z])?"
+EMAIL_PATTERN = f"^{_ATOM}(\\.{_ATOM})*@(localhost|({_LABEL}\\.)+[-0-9A-Za-z]{{1,62}}[0-9A-Za-z])$"
+
+
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)  # type: ignore[no-untyped-call]
+        if direction == "request" and isinstance(schema, dict) and schema.get("type") == "string":
+            if isinstance(field, serializers.EmailField):
+                schema["pattern"] = EMAIL_PATTERN
+            elif "pattern" not in schema and any(
+                isinstance(v, ProhibitNullCharactersValidator) for v in field.validators
+            ):
+                schema["pattern"] = NO_NUL_PATTERN
+        override = get_override(field, "field") if has_override(field, "field") else None
+        if isinstance(schema, dict) and isinstance(override, dict) and "minLength" in override:
+            # drf-spectacular writes minLength 1 over it for every non-blank CharField.
+            schema["minLength"] = override["minLength"]
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for code in self._error_statuses():
@@ -44,7 +72,7 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_statuses(self) -> set[int]:
         view = self.view
-        statuses = {406}
+        statuses = {406, 503}
         if self.method in _BODY_METHODS:
             statuses |= {400, 413, 415}
         if view.get_authenticators():

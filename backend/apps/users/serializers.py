@@ -1,9 +1,58 @@
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
+from django.contrib.auth import password_validation
+from django.core.validators import EmailValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.users.models import User
+from apps.users.models import User, normalize_email
 from apps.users.services import DUPLICATE_EMAIL, email_taken
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF turns numbers into strings, which the schema's `type: string` doesn't allow."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only: DRF also takes "yes", "on", 1 and more, which `type: boolean` doesn't allow."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class PasswordField(StrictCharField):
+    """Kept as typed: trimming spaces would store a password that the token endpoint then refuses."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs
+        )
+
+
+def _password_min_length() -> int:
+    validators = password_validation.get_default_password_validators()
+    return max((getattr(v, "min_length", 1) for v in validators), default=1)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": _password_min_length(),
+        "maxLength": 128,
+        "pattern": "^[^\\u0000]*[^0-9\\u0000][^\\u0000]*$",  # not entirely numeric
+        "description": "Also refused: too common, or too similar to the email or names.",
+    }
+)
+class NewPasswordField(PasswordField):
+    """Checked by Django's password validators in services; the schema states the length they require."""
 
 
 class UserOutputSerializer(serializers.ModelSerializer[User]):
@@ -12,6 +61,17 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
         fields = ("id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined")
         read_only_fields = fields
 
+    _field_templates: ClassVar[dict[str, Any]]
+
+    def get_fields(self) -> dict[str, Any]:
+        # ModelSerializer rebuilds every field from the model for each instance, a quarter of
+        # GET /api/users/me/; they depend only on the class, so they are built once and copied,
+        # as DRF does with a plain Serializer's declared fields.
+        cls = type(self)
+        if "_field_templates" not in cls.__dict__:
+            cls._field_templates = super().get_fields()
+        return copy.deepcopy(cls._field_templates)
+
 
 class _EmailInputSerializer(serializers.Serializer[Any]):
     """Rejects an address already in use (by someone other than the user being edited)."""
@@ -19,32 +79,36 @@ class _EmailInputSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
 
     def validate_email(self, value: str) -> str:
+        # RFC 5321's 64-character local part, which `format: email` holds and Django's EmailValidator doesn't;
+        # and lower-casing lengthens some letters (İ), past what the column stores.
+        if len(value.rpartition("@")[0]) > 64 or len(normalize_email(value)) > 254:
+            raise serializers.ValidationError(EmailValidator.message)
         if email_taken(value, exclude=self.context.get("user")):
             raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 
 
 class SignUpInputSerializer(_EmailInputSerializer):
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    password = NewPasswordField()
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
 
 class ProfileUpdateInputSerializer(_EmailInputSerializer):
     """What users may change about themselves."""
 
     email = serializers.EmailField(max_length=254, required=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
 
 class StaffUserUpdateInputSerializer(ProfileUpdateInputSerializer):
     """What staff may change about other accounts (further limited by services.user_update)."""
 
-    is_active = serializers.BooleanField(required=False)
-    is_staff = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
+    is_staff = StrictBooleanField(required=False)
 
 
 class PasswordChangeInputSerializer(serializers.Serializer[Any]):
-    current_password = serializers.CharField(max_length=128, style={"input_type": "password"})
-    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    current_password = PasswordField()
+    new_password = NewPasswordField()
