@@ -8,6 +8,7 @@ from rest_framework_simplejwt import views
 
 from apps.api.schema import ErrorSerializer
 from apps.api.throttling import TokenRateThrottle
+from apps.users.serializers import TokenObtainInputSerializer
 
 _TokenPair = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
 _Empty = inline_serializer("Empty", {})
@@ -24,6 +25,7 @@ def _schema(operation_id: str, response: Any) -> Any:
 class TokenObtainPairApi(views.TokenObtainPairView):
     """Email + password -> access and refresh tokens."""
 
+    serializer_class = TokenObtainInputSerializer
     throttle_classes = (TokenRateThrottle,)
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.validators import EmailValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from apps.users.models import User, normalize_email
 from apps.users.services import DUPLICATE_EMAIL, email_taken
@@ -112,3 +113,11 @@ class StaffUserUpdateInputSerializer(ProfileUpdateInputSerializer):
 class PasswordChangeInputSerializer(serializers.Serializer[Any]):
     current_password = PasswordField()
     new_password = NewPasswordField()
+
+
+class TokenObtainInputSerializer(TokenObtainPairSerializer):
+    """SimpleJWT's, reading the password as sign-up stored it: untrimmed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"] = PasswordField()
