@@ -5,7 +5,7 @@
 set -euo pipefail
 version=v1.87.0 # the newest the Go module proxy serves; keep near nixpkgs' release
 bindir=${1:-$HOME/.local/bin}
-if command -v process-compose >/dev/null && process-compose version 2>/dev/null | grep -q "${version#v}"; then
+if [[ $(process-compose version --short 2>/dev/null) == "$version" ]]; then
   echo "process-compose $version already on PATH"
   exit 0
 fi
