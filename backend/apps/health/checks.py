@@ -1,20 +1,40 @@
 """Readiness checks: each returns "ok" or a short reason, and never raises."""
 
 import logging
+import os
 import secrets
+import threading
+from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
+# One key per host, process and thread: with a shared key, concurrent probes from other workers or pods
+# overwrite each other's value between set and get, and a healthy cache is reported unavailable.
+_PROBE_KEY_PREFIX = f"health:probe:{secrets.token_hex(8)}"
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
 
 def check_database() -> str:
+    # This SELECT 1 is a health check in itself: Django's own before it (CONN_HEALTH_CHECKS) would
+    # double the probe's round trips. A persistent connection that went stale (database restarted)
+    # instead gets one retry on a fresh connection, as that check would have given it.
+    db: Any = connection  # django-stubs lacks the health-check attributes (Django 4.1+)
+    stale = db.connection is not None and db.health_check_enabled and not db.health_check_done
+    db.health_check_done = db.health_check_done or stale
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        _select_one()
     except DatabaseError as exc:
+        if stale:
+            db.close()
+            return check_database()
         logger.warning("readiness: database unavailable: %s", exc)
         return "unavailable"
     return "ok"
@@ -23,9 +43,10 @@ def check_database() -> str:
 def check_cache() -> str:
     # django-redis is configured to swallow connection errors, so a round trip is the only proof.
     probe = secrets.token_hex(8)
+    key = f"{_PROBE_KEY_PREFIX}:{os.getpid()}:{threading.get_ident()}"
     try:
-        cache.set("health:probe", probe, timeout=10)
-        reachable = cache.get("health:probe") == probe
+        cache.set(key, probe, timeout=10)
+        reachable = cache.get(key) == probe
     except Exception as exc:  # noqa: BLE001 - any backend failure means "not ready"
         logger.warning("readiness: cache unavailable: %s", exc)
         return "unavailable"

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
@@ -114,3 +116,33 @@ def test_a_probe_in_another_worker_thread_does_not_spoil_this_one(monkeypatch):
 
     assert checks.check_cache() == "ok"
     assert others == ["ok"]
+
+
+@pytest.mark.django_db
+def test_a_stale_persistent_connection_gets_one_retry_instead_of_a_health_check(monkeypatch):
+    from django.db import OperationalError, connections
+
+    from apps.health import checks
+
+    db: Any = connections["default"]  # the wrapper itself: monkeypatch can't restore attributes through the proxy
+    db.ensure_connection()
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    monkeypatch.setattr(db, "health_check_done", False)
+    attempts: list[bool] = []
+    select_one = checks._select_one
+
+    def fails_once() -> None:
+        # Django's own health check would have run (and closed the connection) before this query.
+        assert db.health_check_done
+        attempts.append(True)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        select_one()
+
+    monkeypatch.setattr(checks, "_select_one", fails_once)
+    closed: list[bool] = []
+    monkeypatch.setattr(db, "close", lambda: closed.append(True))  # the test's transaction stays open
+
+    assert checks.check_database() == "ok"
+    assert attempts == [True, True]
+    assert closed == [True]
