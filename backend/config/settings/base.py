@@ -42,7 +42,9 @@ MIDDLEWARE = [
     "apps.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "apps.security.middleware.CSPMiddleware",  # django-csp's, with the policy string built once
+    # Health probes stop here: what the rest of the chain would add to them, it adds itself.
+    "apps.health.middleware.HealthProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,0 +1,1 @@
+"""Benchmark harness: wrk against the API and a bare Django baseline (`just bench`)."""
