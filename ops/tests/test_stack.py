@@ -183,10 +183,15 @@ def test_prometheus_scrapes_the_api(prometheus_url: str, processes: list[dict[st
 
 
 def test_prometheus_loaded_the_rules(prometheus_url: str) -> None:
-    groups = requests.get(f"{prometheus_url}/api/v1/rules", timeout=10).json()["data"]["groups"]
-    rules = {rule["name"] for group in groups for rule in group["rules"]}
-    assert {"TargetDown", "ApiHigh5xxRatio", "ApiHighLatencyP95", "DatabaseDown"} <= rules
-    assert all(rule.get("health") == "ok" for group in groups for rule in group["rules"]), groups
+    def evaluated_rules() -> list[dict[str, Any]]:
+        groups = requests.get(f"{prometheus_url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        # A rule not evaluated yet (evaluation_interval 15 s after start-up) has health "unknown".
+        return rules if rules and all(rule.get("health") != "unknown" for rule in rules) else []
+
+    rules = wait_for(evaluated_rules, 60, "every rule evaluated once")
+    assert {"TargetDown", "ApiHigh5xxRatio", "ApiHighLatencyP95", "DatabaseDown"} <= {rule["name"] for rule in rules}
+    assert all(rule["health"] == "ok" for rule in rules), [(r["name"], r["health"], r.get("lastError")) for r in rules]
 
 
 @pytest.fixture(scope="module")
