@@ -376,6 +376,7 @@ def test_redis_outage_keeps_the_api_serving(
     runner.start()
     back, polls = first_health_200(api_url, killed_at, RECOVERY_BOUND, after_failure=True)
     runner.join(timeout=3 * CLIENT_TIMEOUT)
+    assert not runner.is_alive(), f"the user flow during the Redis kill is still running: {summary(flow)}"
     assert back is not None, f"/health/ not 200 within {RECOVERY_BOUND} s of the Redis kill: {summary(polls)}"
     outage = [p for p in polls if p.status == 503]
     assert outage, f"no 503 seen while Redis was down: {summary(polls)}"
@@ -516,8 +517,9 @@ def test_worker_killed_under_load_is_replaced(
         futures = [pool.submit(client) for _ in range(threads)]
         for _ in range(kill_after):  # a share of the load first, so the kill lands mid-load
             assert done.acquire(timeout=30), "the load stalled before the kill"
-        killed_at = time.monotonic()
+        kill_sent = time.monotonic()
         os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()  # a request started before this may have reached the victim
         # The master forks a replacement (gunicorn's arbiter, on SIGCHLD), while the load goes on.
         replaced_after = None
         while time.monotonic() - killed_at < 30:
@@ -534,11 +536,13 @@ def test_worker_killed_under_load_is_replaced(
     # not accepted wait in the listen backlog shared by every worker, and the survivor or the
     # replacement accepts them. So a SIGKILL loses the single request in flight on that worker.
     assert len(failures) <= 1, summary(failures)
-    assert all(c.start <= killed_at <= c.end for c in failures), "a request failed away from the kill"
+    assert all(c.start <= killed_at and c.end >= kill_sent for c in failures), "a request failed away from the kill"
     assert len(calls) == threads * per_thread
     assert api_master(stack_vars) == master
     assert proc(stack_vars, "api")["restarts"] == api_restarts
-    assert requests.get(f"{api_url}/health/", timeout=10).status_code == 200
+    # Ready again soon after the load (one probe may meet a cache stall past its 0.5 s timeout).
+    ready, _ = first_health_200(api_url, time.monotonic(), RECOVERY_BOUND)
+    assert ready is not None
     report(
         f"worker {victim} SIGKILLed under {threads} threads x {per_thread} requests: {len(failures)} failed "
         f"({summary(failures) or 'none'}), replaced in {replaced_after:.1f} s, "

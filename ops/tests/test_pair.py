@@ -185,7 +185,8 @@ def test_prometheus_scrapes_both_instances_and_the_dashboard_sums_them(
         time.sleep(0.1)
 
     def per_instance_rates() -> tuple[float, dict[str, float]] | None:
-        at = time.time()
+        # Past any scrape still being ingested (scrape_timeout 4 s), so both queries below see the same samples.
+        at = time.time() - 10
         series = prom_query(f"sum by (instance) ({REQUEST_RATE})", at)
         rates = {s["metric"]["instance"]: float(s["value"][1]) for s in series}
         return (at, rates) if set(rates) == instances and min(rates.values()) > 0 else None

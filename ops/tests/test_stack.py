@@ -19,7 +19,7 @@ import pytest
 import requests
 import yaml
 
-from .conftest import OPS_DIR
+from .conftest import OPS_DIR, process_list
 
 pytestmark = pytest.mark.stack
 
@@ -51,6 +51,17 @@ def substitute(expr: str) -> str:
 def dashboard_targets() -> list[tuple[str, str]]:
     dashboard = json.loads(DASHBOARD.read_text())
     return [(panel["title"], target["expr"]) for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 # ------------------------------------------------------------------------ files
@@ -129,8 +140,9 @@ def test_prometheus_config_and_rule_tests() -> None:
 # ------------------------------------------------------------------ processes
 
 
-def test_every_process_is_ready(processes: list[dict[str, Any]]) -> None:
-    not_ready = []
+def not_ready(processes: list[dict[str, Any]]) -> list[str]:
+    """Processes neither completed successfully nor running and ready, described."""
+    found = []
     for proc in processes:
         status = proc["status"]
         if status == "Disabled":
@@ -140,15 +152,20 @@ def test_every_process_is_ready(processes: list[dict[str, Any]]) -> None:
         else:
             ok = status == "Running" and (not proc.get("has_ready_probe") or proc.get("is_ready") == "Ready")
         if not ok:
-            not_ready.append(f"{proc['name']}: {status} {proc.get('is_ready')} exit={proc['exit_code']}")
-    assert not not_ready, not_ready
+            found.append(f"{proc['name']}: {status} {proc.get('is_ready')} exit={proc['exit_code']}")
+    return found
+
+
+def test_every_process_is_ready(stack_vars: dict[str, str], processes: list[dict[str, Any]]) -> None:
+    # One slow probe on a busy machine marks a process "Not Ready" until the next one passes.
+    wait_for(lambda: not not_ready(process_list(stack_vars)), 30, "every process ready")
     names = {proc["name"] for proc in processes if proc["status"] != "Disabled"}
     assert {"postgres", "redis", "migrate", "api"} <= names
 
 
 def test_health_reports_database_and_cache(api_url: str) -> None:
-    resp = requests.get(f"{api_url}/health/", timeout=10)
-    assert resp.status_code == 200, resp.text
+    # A Response is truthy when its status is below 400; one probe may meet a stall on a busy machine.
+    resp = wait_for(lambda: requests.get(f"{api_url}/health/", timeout=10), 15, "/health/ 200")
     assert resp.json()["checks"] == {"database": "ok", "cache": "ok"}
     assert requests.get(f"{api_url}/health/live/", timeout=10).status_code == 200
 
@@ -161,17 +178,6 @@ def test_api_uses_postgres(api_url: str) -> None:
 
 
 # ----------------------------------------------------------------- prometheus
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def test_prometheus_scrapes_the_api(prometheus_url: str, processes: list[dict[str, Any]]) -> None:
@@ -200,7 +206,7 @@ def traffic(api_url: str) -> None:
     session = requests.Session()
     deadline = time.monotonic() + 12
     while time.monotonic() < deadline:
-        assert session.get(f"{api_url}/health/", timeout=10).status_code == 200
+        session.get(f"{api_url}/health/", timeout=10)  # traffic only: test_health_reports_… judges it
         assert session.get(f"{api_url}/api/users/me/", timeout=10).status_code == 401
         assert session.get(f"{api_url}/no-such-page-{uuid.uuid4().hex[:6]}/", timeout=10).status_code == 404
         time.sleep(1)
@@ -230,8 +236,9 @@ def test_grafana_serves_the_dashboard(stack_vars: dict[str, str], processes: lis
     auth = (stack_vars["GRAFANA_ADMIN_USER"], stack_vars["GRAFANA_ADMIN_PASSWORD"])
     assert requests.get(f"{base}/api/health", timeout=10).status_code == 200
     assert requests.get(f"{base}/api/dashboards/uid/django-api", auth=("admin", "admin"), timeout=10).status_code == 401
-    dash = requests.get(f"{base}/api/dashboards/uid/django-api", auth=auth, timeout=10)
-    assert dash.status_code == 200, dash.text
+    # Grafana provisions dashboards in the background: /api/health can answer before it exists.
+    dashboard_url = f"{base}/api/dashboards/uid/django-api"
+    dash = wait_for(lambda: requests.get(dashboard_url, auth=auth, timeout=10), 30, "the dashboard")
     assert dash.json()["dashboard"]["title"] == "Django API"
     ds = requests.get(f"{base}/api/datasources/uid/prometheus", auth=auth, timeout=10)
     assert ds.status_code == 200, ds.text
