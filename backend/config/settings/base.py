@@ -237,8 +237,8 @@ CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(repo
 # --- Metrics ----------------------------------------------------------------------------------
 # prometheus_client writes per-process files there from the first metric on: any process that imports
 # the app (migrate, shell, a worker) needs the directory, not only gunicorn, which empties it at start.
-if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
-    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+if _multiproc_dir := env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(_multiproc_dir).mkdir(parents=True, exist_ok=True)
 # /metrics answers clients in these networks, or any client presenting `Bearer METRICS_TOKEN`.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
