@@ -4,6 +4,9 @@
 set dotenv-load := true
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
+# Poetry's virtualenv in .venv, where every recipe looks for its tools (the flake's shell sets it too).
+export POETRY_VIRTUALENVS_IN_PROJECT := "true"
+
 venv := justfile_directory() / ".venv/bin"
 manage := venv / "python backend/manage.py"
 
