@@ -1,9 +1,7 @@
 """Readiness checks: each returns "ok" or a short reason, and never raises."""
 
 import logging
-import os
 import secrets
-import threading
 from typing import Any
 
 from django.core.cache import cache
@@ -11,9 +9,8 @@ from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
-# One key per host, process and thread: with a shared key, concurrent probes from other workers or pods
-# overwrite each other's value between set and get, and a healthy cache is reported unavailable.
-_PROBE_KEY_PREFIX = f"health:probe:{secrets.token_hex(8)}"
+# Long enough for any backend to hold the key; probes leave one short-lived key each.
+PROBE_KEY_TTL_SECONDS = 5
 
 
 def _select_one() -> None:
@@ -41,16 +38,16 @@ def check_database() -> str:
 
 
 def check_cache() -> str:
-    # django-redis is configured to swallow connection errors, so a round trip is the only proof.
-    probe = secrets.token_hex(8)
-    key = f"{_PROBE_KEY_PREFIX}:{os.getpid()}:{threading.get_ident()}"
+    # django-redis is configured to swallow connection errors, so only an acknowledged write proves the
+    # cache works: add() is True only when the backend stored the key (one round trip, SET NX). The key
+    # is new per probe, so concurrent probes from other threads, workers or pods never collide.
+    key = f"health:probe:{secrets.token_hex(16)}"
     try:
-        cache.set(key, probe, timeout=10)
-        reachable = cache.get(key) == probe
+        stored = cache.add(key, 1, timeout=PROBE_KEY_TTL_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any backend failure means "not ready"
         logger.warning("readiness: cache unavailable: %s", exc)
         return "unavailable"
-    if not reachable:
-        logger.warning("readiness: cache did not return the value just written")
+    if not stored:
+        logger.warning("readiness: cache did not acknowledge a write")
         return "unavailable"
     return "ok"

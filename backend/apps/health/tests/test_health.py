@@ -79,7 +79,7 @@ def test_cache_failure_that_raises_is_reported_not_raised(monkeypatch):
     from apps.health import checks
 
     class BrokenCache:
-        def set(self, *args, **kwargs):
+        def add(self, *args, **kwargs):
             raise ConnectionError("refused")
 
     monkeypatch.setattr(checks, "cache", BrokenCache())
@@ -97,25 +97,35 @@ def test_post_is_a_json_405_with_allow(client):
 
 
 def test_a_probe_in_another_worker_thread_does_not_spoil_this_one(monkeypatch):
-    # Between this probe's set and get, another thread runs a whole probe of its own.
+    # While this probe writes, another thread runs a whole probe of its own: a key shared between
+    # probes would make one of the two writes (SET NX) fail and report a healthy cache down.
     import threading
 
     from apps.health import checks
 
-    real_set = cache.set
+    real_add = cache.add
     others: list[str] = []
 
-    def set_then_another_probe(*args, **kwargs):
-        real_set(*args, **kwargs)
+    def another_probe_then_add(*args, **kwargs):
         if not others:
             thread = threading.Thread(target=lambda: others.append(checks.check_cache()))
             thread.start()
             thread.join()
+        return real_add(*args, **kwargs)
 
-    monkeypatch.setattr(cache, "set", set_then_another_probe)
+    monkeypatch.setattr(cache, "add", another_probe_then_add)
 
     assert checks.check_cache() == "ok"
     assert others == ["ok"]
+
+
+def test_a_cache_that_does_not_store_is_unavailable(monkeypatch):
+    # What django-redis answers with IGNORE_EXCEPTIONS when Redis refuses the write: None, no exception.
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: None)
+
+    from apps.health import checks
+
+    assert checks.check_cache() == "unavailable"
 
 
 @pytest.mark.django_db
