@@ -1,7 +1,9 @@
 """Readiness checks: each returns "ok" or a short reason, and never raises."""
 
 import logging
+import os
 import secrets
+import threading
 from typing import Any
 
 from django.core.cache import cache
@@ -9,8 +11,11 @@ from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
-# Long enough for any backend to hold the key; probes leave one short-lived key each.
-PROBE_KEY_TTL_SECONDS = 5
+# One key per process and thread: concurrent probes never touch each other's key, and the number of keys
+# stays bounded (a key per probe would fill an in-memory cache and push out its throttle counters).
+_PROBE_KEY_PREFIX = f"health:probe:{secrets.token_hex(8)}"
+# Longer than the usual probe interval, so a steady prober's key is still there to be touched.
+PROBE_KEY_TTL_SECONDS = 60
 
 
 def _select_one() -> None:
@@ -39,15 +44,15 @@ def check_database() -> str:
 
 def check_cache() -> str:
     # django-redis is configured to swallow connection errors, so only an acknowledged write proves the
-    # cache works: add() is True only when the backend stored the key (one round trip, SET NX). The key
-    # is new per probe, so concurrent probes from other threads, workers or pods never collide.
-    key = f"health:probe:{secrets.token_hex(16)}"
+    # cache works: touch() renews this thread's key (PEXPIRE, one round trip) and is True only if the
+    # backend did; add() (SET NX) creates the key on the first probe or after it expired.
+    key = f"{_PROBE_KEY_PREFIX}:{os.getpid()}:{threading.get_ident()}"
     try:
-        stored = cache.add(key, 1, timeout=PROBE_KEY_TTL_SECONDS)
+        acknowledged = cache.touch(key, PROBE_KEY_TTL_SECONDS) or cache.add(key, 1, PROBE_KEY_TTL_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any backend failure means "not ready"
         logger.warning("readiness: cache unavailable: %s", exc)
         return "unavailable"
-    if not stored:
+    if not acknowledged:
         logger.warning("readiness: cache did not acknowledge a write")
         return "unavailable"
     return "ok"

@@ -79,7 +79,7 @@ def test_cache_failure_that_raises_is_reported_not_raised(monkeypatch):
     from apps.health import checks
 
     class BrokenCache:
-        def add(self, *args, **kwargs):
+        def touch(self, *args, **kwargs):
             raise ConnectionError("refused")
 
     monkeypatch.setattr(checks, "cache", BrokenCache())
@@ -97,12 +97,13 @@ def test_post_is_a_json_405_with_allow(client):
 
 
 def test_a_probe_in_another_worker_thread_does_not_spoil_this_one(monkeypatch):
-    # While this probe writes, another thread runs a whole probe of its own: a key shared between
-    # probes would make one of the two writes (SET NX) fail and report a healthy cache down.
+    # While this probe creates its key, another thread runs a whole probe of its own: a key shared
+    # between threads would make this probe's create (SET NX) fail and report a healthy cache down.
     import threading
 
     from apps.health import checks
 
+    cache.clear()
     real_add = cache.add
     others: list[str] = []
 
@@ -121,11 +122,33 @@ def test_a_probe_in_another_worker_thread_does_not_spoil_this_one(monkeypatch):
 
 def test_a_cache_that_does_not_store_is_unavailable(monkeypatch):
     # What django-redis answers with IGNORE_EXCEPTIONS when Redis refuses the write: None, no exception.
+    monkeypatch.setattr(cache, "touch", lambda *args, **kwargs: None)
     monkeypatch.setattr(cache, "add", lambda *args, **kwargs: None)
 
     from apps.health import checks
 
     assert checks.check_cache() == "unavailable"
+
+
+def test_probes_do_not_push_other_entries_out_of_a_local_memory_cache():
+    # LocMemCache culls a third of its entries once it holds MAX_ENTRIES (300): probes must not fill it,
+    # or an anonymous client could wipe its own throttle history by probing /health/.
+    from apps.health import checks
+
+    cache.clear()
+    cache.set("throttle_user_1", [1.0])
+
+    assert all(checks.check_cache() == "ok" for _ in range(500))
+    assert cache.get("throttle_user_1") == [1.0]
+
+
+def test_a_steady_prober_renews_its_key_in_one_call(monkeypatch):
+    from apps.health import checks
+
+    checks.check_cache()
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: pytest.fail("a second call to the cache"))
+
+    assert checks.check_cache() == "ok"
 
 
 @pytest.mark.django_db
