@@ -335,6 +335,8 @@ cmd_test() {
   local db="${1:?usage: stack.sh test postgres|mysql [pytest args]}"; shift
   source "$OPS_DIR/api/env.sh"
   api_db_env "$db"
+  # A Redis database of its own: the suite clears the cache around every test, the running API's included.
+  export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/1"
   port_in_use "$DB_PORT" || die "$db is not running on 127.0.0.1:$DB_PORT: 'just up $db redis' first"
   port_in_use "$REDIS_PORT" || die "redis is not running on 127.0.0.1:$REDIS_PORT: 'just up $db redis' first"
   unset PROMETHEUS_MULTIPROC_DIR
