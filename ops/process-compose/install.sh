@@ -9,10 +9,16 @@ if [[ $(process-compose version --short 2>/dev/null) == "$version" ]]; then
   echo "process-compose $version already on PATH"
   exit 0
 fi
-command -v go >/dev/null || { echo "process-compose: needs Go >= 1.21 (https://go.dev/dl/) or Nix" >&2; exit 1; }
-# Its go.mod asks for Go 1.24; Go 1.21+ fetches that toolchain itself, older ones (Debian 12's 1.19) can't.
-go_minor=$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-((go_minor >= 21)) || { echo "process-compose: $(go env GOVERSION) is too old; needs Go >= 1.21 (https://go.dev/dl/) or Nix" >&2; exit 1; }
+command -v go >/dev/null || { echo "process-compose: needs Go (https://go.dev/dl/) or Nix" >&2; exit 1; }
+# Its go.mod asks for Go 1.24: Go 1.21+ fetches that toolchain itself unless GOTOOLCHAIN=local;
+# older ones (Debian 12's 1.19) can't.
+go_minor=0
+[[ $(go env GOVERSION) =~ go1\.([0-9]+) ]] && go_minor=${BASH_REMATCH[1]}
+if ((go_minor < 24)) && { ((go_minor < 21)) || [[ $(go env GOTOOLCHAIN) == local ]]; }; then
+  echo "process-compose: $(go env GOVERSION) can't build it: needs Go >= 1.24, or >= 1.21 with GOTOOLCHAIN=auto" \
+    "(https://go.dev/dl/), or Nix" >&2
+  exit 1
+fi
 module=github.com/f1bonacc1/process-compose
 source_dir=$(GOFLAGS=-mod=mod go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 mkdir -p "$bindir"
