@@ -25,7 +25,6 @@ Measured figures are printed as `faults:` lines, whatever pytest captures.
 import os
 import re
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -33,17 +32,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from .conftest import STACK, process_list
+from .conftest import cmdline, environ, is_ready, proc, process_compose, process_list, run_stack, worker_pids
 
 pytestmark = pytest.mark.faults
 
-ONE_SHOTS = {"migrate", "postgres-init", "mysql-init"}
 # Per-request client timeout: above the DB connect_timeout (5 s, settings/base.py), so an API
 # that waits on a dead dependency shows up as a slow answer, and only a real hang as a timeout.
 CLIENT_TIMEOUT = 10.0
@@ -134,33 +131,6 @@ def signed_in_user(api_url: str, tag: str) -> tuple[str, str, str]:
     return email, password, token.json()["access"]
 
 
-def pc(stack_vars: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """process-compose client call against the stack's control socket."""
-    # PROC_COMP_CONFIG as ops/stack.sh sets it (otherwise the client logs about a missing config home).
-    env = {**os.environ, "PROC_COMP_CONFIG": f"{stack_vars['DATA_DIR']}/process-compose"}
-    command = ["process-compose", "-L", f"{stack_vars['LOG_DIR']}/process-compose-client.log"]
-    return subprocess.run(
-        [*command, "-U", "-u", stack_vars["PC_SOCKET"], *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
-
-
-def proc(stack_vars: dict[str, str], name: str) -> dict[str, Any]:
-    (found,) = [p for p in process_list(stack_vars) if p["name"] == name]
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def service_pid(stack_vars: dict[str, str], name: str, *expected: str) -> int:
     """The pid process-compose reports for a service, checked against its command line: a
     signal must never hit another engineer's stack (same binaries, other ports)."""
@@ -176,29 +146,6 @@ def api_master(stack_vars: dict[str, str]) -> int:
     return service_pid(stack_vars, "api", "gunicorn", "config.wsgi")
 
 
-def worker_pids(master: int) -> set[int]:
-    """Live children of the gunicorn master (zombies not yet reaped excluded)."""
-    kids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the command name, which may itself contain ") ": state, ppid, ...
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == master and state != "Z":
-            kids.add(int(entry.name))
-    return kids
-
-
-def environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    pairs = (item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
-    return dict(pairs)
-
-
 def stack_problem(stack_vars: dict[str, str], api_url: str, services: list[str]) -> str:
     """Empty when /health/ is 200 and every service is running and ready, else what is wrong."""
     try:
@@ -207,12 +154,12 @@ def stack_problem(stack_vars: dict[str, str], api_url: str, services: list[str])
         return f"/health/: {type(exc).__name__}"
     if health.status_code != 200:
         return f"/health/ {health.status_code} {health.text}"
-    if pc(stack_vars, "project", "state").returncode != 0:
+    if process_compose(stack_vars, "project", "state", timeout=60).returncode != 0:
         return "process-compose is not answering"
     procs = {p["name"]: p for p in process_list(stack_vars)}
     for name in services:
         p = procs.get(name)
-        if p is None or p["status"] != "Running" or (p.get("has_ready_probe") and p.get("is_ready") != "Ready"):
+        if p is None or not is_ready(p):
             return f"{name}: {p and p['status']} {p and p.get('is_ready')}"
     return ""
 
@@ -265,22 +212,7 @@ def summary(calls: list[Call]) -> str:
     return ", ".join(f"{key} x{n}" for key, n in sorted(counts.items()))
 
 
-def run_stack_with(env_extra: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """conftest.run_stack, plus the running API's settings so a restart changes nothing."""
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    env.update(env_extra)
-    return subprocess.run(
-        [str(STACK), *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=STACK.parents[1], env=env
-    )
-
-
 # ------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def services(processes: list[dict[str, Any]]) -> list[str]:
-    """The long-running services of the stack as started (what a restart must bring back)."""
-    return sorted(p["name"] for p in processes if p["status"] != "Disabled" and p["name"] not in ONE_SHOTS)
 
 
 @pytest.fixture(scope="session")
@@ -316,16 +248,16 @@ def healthy_stack(
     problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
     assert not problem, f"the stack is not healthy before the fault: {problem}"
     yield
-    if pc(stack_vars, "project", "state").returncode == 0:
+    if process_compose(stack_vars, "project", "state", timeout=60).returncode == 0:
         for p in process_list(stack_vars):
             if p["name"] in services and p["status"] != "Running":
-                pc(stack_vars, "process", "start", p["name"])
+                process_compose(stack_vars, "process", "start", p["name"], timeout=60)
         problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
     else:
         problem = "process-compose is not running"
     if problem:
-        run_stack_with(restart_env, "down", timeout=180)
-        up = run_stack_with(restart_env, "up", *services, timeout=300)
+        run_stack("down", timeout=180, extra_env=restart_env)
+        up = run_stack("up", *services, timeout=300, extra_env=restart_env)
         assert up.returncode == 0, up.stdout + up.stderr
         problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
         assert not problem, f"the stack did not recover after a restart: {problem}"
@@ -344,7 +276,7 @@ def test_redis_outage_keeps_the_api_serving(
 
     # 1. Redis down and kept down (process-compose restarts a killed one within 2 s, too short
     #    for a full sign-up/login/me round): stopped through process-compose.
-    stopped = pc(stack_vars, "process", "stop", "redis")
+    stopped = process_compose(stack_vars, "process", "stop", "redis", timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert proc(stack_vars, "redis")["status"] != "Running"
     calls = user_flow(api_url, "redis-down") + user_flow(api_url, "redis-down")
@@ -356,7 +288,7 @@ def test_redis_outage_keeps_the_api_serving(
     assert health.status == 503, health.body
     assert health.body["checks"]["database"] == "ok", health.body
     assert health.body["checks"]["cache"] != "ok", health.body
-    started = pc(stack_vars, "process", "start", "redis")
+    started = process_compose(stack_vars, "process", "start", "redis", timeout=60)
     assert started.returncode == 0, started.stderr
     back, _ = first_health_200(api_url, time.monotonic(), RECOVERY_BOUND)
     assert back is not None, "/health/ did not return to 200 after Redis was started again"
@@ -585,13 +517,13 @@ def test_down_during_sign_ups_keeps_every_acknowledged_user(
         for _ in range(8):  # some users acknowledged before the stop
             assert acked.acquire(timeout=60), "sign-ups stalled before `down`"
         down_at = time.monotonic()
-        down = run_stack_with(restart_env, "down", timeout=180)
+        down = run_stack("down", timeout=180, extra_env=restart_env)
         down_took = time.monotonic() - down_at
         stop.set()
         results = [item for future in futures for item in future.result(timeout=60)]
     assert down.returncode == 0, down.stdout + down.stderr
 
-    up = run_stack_with(restart_env, "up", *services, timeout=300)
+    up = run_stack("up", *services, timeout=300, extra_env=restart_env)
     assert up.returncode == 0, up.stdout + up.stderr
     problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
     assert not problem, problem
@@ -603,7 +535,7 @@ def test_down_during_sign_ups_keeps_every_acknowledged_user(
     answered_otherwise = {email: c.outcome for email, c in results if c.status not in (201, None)}
     # The prefix is ours (hex and dashes): nothing to quote.
     query = f"SELECT email, password, is_active FROM users_user WHERE email LIKE '{prefix}%' ORDER BY id"  # noqa: S608
-    psql = run_stack_with(restart_env, "psql", "-v", "ON_ERROR_STOP=1", "-At", "-F", "|", "-c", query, timeout=60)
+    psql = run_stack("psql", "-v", "ON_ERROR_STOP=1", "-At", "-F", "|", "-c", query, timeout=60, extra_env=restart_env)
     assert psql.returncode == 0, psql.stderr
     rows = [line.split("|") for line in psql.stdout.splitlines() if line]
     found = {row[0] for row in rows}

@@ -10,12 +10,11 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from .conftest import process_list, run_stack
+from .conftest import cmdline, environ, process_list, run_stack
 
 pytestmark = pytest.mark.lifecycle
 
@@ -26,21 +25,20 @@ def stack_processes(stack_vars: dict[str, str]) -> list[str]:
     """Live processes of this stack: they carry WORKSPACE_STACK=<control socket> in their
     environment (set by ops/stack.sh up), or run inside a service's data dir (PostgreSQL
     and Redis overwrite their environment with their process title, but chdir there)."""
-    marker = f"WORKSPACE_STACK={stack_vars['PC_SOCKET']}".encode()
     data_dir = Path(stack_vars["DATA_DIR"])
     service_dirs = [data_dir / name for name in ("postgres", "mysql", "redis", "prometheus", "grafana")]
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
+        pid = int(entry.name)
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
+            ours = environ(pid).get("WORKSPACE_STACK") == stack_vars["PC_SOCKET"]
             cwd = Path(os.readlink(entry / "cwd"))
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in environ or any(cwd == d or d in cwd.parents for d in service_dirs):
-            found.append(f"{entry.name}: {cmdline.strip()}")
+        if ours or any(cwd == d or d in cwd.parents for d in service_dirs):
+            found.append(f"{pid}: {cmdline(pid).strip()}")
     return found
 
 
@@ -51,10 +49,8 @@ def port_in_use(port: int) -> bool:
 
 
 def test_down_up_keeps_data_and_leaves_nothing_behind(
-    stack_vars: dict[str, str], processes: list[dict[str, Any]], api_url: str
+    stack_vars: dict[str, str], services: list[str], api_url: str
 ) -> None:
-    one_shots = {"migrate", "postgres-init", "mysql-init"}
-    services = sorted(p["name"] for p in processes if p["status"] != "Disabled" and p["name"] not in one_shots)
     email = f"lifecycle-{uuid.uuid4().hex[:10]}@example.com"
     password = f"Lifecycle-{uuid.uuid4().hex[:8]}-pass-9"
     assert stack_processes(stack_vars), "the process scan finds nothing even while the stack runs"

@@ -18,15 +18,23 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from .conftest import process_compose, process_list, run_stack
-from .test_stack import dashboard_targets, substitute, wait_for
+from .conftest import (
+    dashboard_targets,
+    is_ready,
+    proc,
+    process_compose,
+    process_list,
+    run_stack,
+    substitute,
+    wait_for,
+    worker_pids,
+)
 
 pytestmark = pytest.mark.pair
 
@@ -227,8 +235,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
     holds before exiting; a connection refused, or reset from the backlog, is an `error` to nginx,
     which resends the (idempotent) GET to api. So only a request a worker of api-2 was processing
     could fail (had the worker died before answering): at most one per worker, 0 expected."""
-    api2 = next(p for p in process_list(stack_vars) if p["name"] == "api-2")
-    workers = Path(f"/proc/{api2['pid']}/task/{api2['pid']}/children").read_text().split()
+    workers = worker_pids(int(proc(stack_vars, "api-2")["pid"]))
     assert workers, "api-2's gunicorn master has no workers"
 
     outcomes: list[Outcome] = []
@@ -269,7 +276,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
             thread.join(timeout=30)
 
     try:
-        api2_after = next(p for p in process_list(stack_vars) if p["name"] == "api-2")
+        api2_after = proc(stack_vars, "api-2")
         failures = [o for o in outcomes if o.status != 200]
         in_flight = [o for o in outcomes if o.started < stop_done and o.ended > stop_sent]
         # Answered by api-2 itself after the SIGTERM: its graceful stop finished them.
@@ -295,11 +302,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
         started = process_compose(stack_vars, "process", "start", "api-2")
         assert started.returncode == 0, started.stdout + started.stderr
 
-        def api2_ready() -> bool:
-            proc = next(p for p in process_list(stack_vars) if p["name"] == "api-2")
-            return bool(proc["status"] == "Running" and proc.get("is_ready") == "Ready")
-
-        wait_for(api2_ready, 60, "api-2 to be ready again")
+        wait_for(lambda: is_ready(proc(stack_vars, "api-2")), 60, "api-2 to be ready again")
         # nginx probes a failed server again after fail_timeout (5 s): wait until it does.
         session = client()
         wait_for(

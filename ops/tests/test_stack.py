@@ -19,49 +19,13 @@ import pytest
 import requests
 import yaml
 
-from .conftest import OPS_DIR, process_list
+from .conftest import DASHBOARD, OPS_DIR, dashboard_targets, is_ready, process_list, substitute, wait_for
 
 pytestmark = pytest.mark.stack
 
 GRAFANA_DIR = OPS_DIR / "grafana"
-DASHBOARD = GRAFANA_DIR / "dashboards" / "api.json"
 PROMETHEUS_DIR = OPS_DIR / "prometheus"
-
-# What Grafana substitutes in queries, with values that suit a 5 s scrape interval.
-GRAFANA_VARIABLES = {
-    "$__rate_interval": "1m",
-    "${__rate_interval}": "1m",
-    "$__interval_ms": "15000",
-    "$__interval": "15s",
-    "${__interval}": "15s",
-    "$__range_s": "300",
-    "$__range_ms": "300000",
-    "$__range": "5m",
-    "${__range}": "5m",
-}
-
-
-def substitute(expr: str) -> str:
-    for name in sorted(GRAFANA_VARIABLES, key=len, reverse=True):
-        expr = expr.replace(name, GRAFANA_VARIABLES[name])
-    assert "$" not in expr, f"unsubstituted variable in {expr!r}"
-    return expr
-
-
-def dashboard_targets() -> list[tuple[str, str]]:
-    dashboard = json.loads(DASHBOARD.read_text())
-    return [(panel["title"], target["expr"]) for panel in dashboard["panels"] for target in panel.get("targets", [])]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(2)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+DASHBOARD_TARGETS = dashboard_targets()
 
 
 # ------------------------------------------------------------------------ files
@@ -147,10 +111,7 @@ def not_ready(processes: list[dict[str, Any]]) -> list[str]:
         status = proc["status"]
         if status == "Disabled":
             continue
-        if status == "Completed":
-            ok = proc["exit_code"] == 0
-        else:
-            ok = status == "Running" and (not proc.get("has_ready_probe") or proc.get("is_ready") == "Ready")
+        ok = proc["exit_code"] == 0 if status == "Completed" else is_ready(proc)
         if not ok:
             found.append(f"{proc['name']}: {status} {proc.get('is_ready')} exit={proc['exit_code']}")
     return found
@@ -212,7 +173,7 @@ def traffic(api_url: str) -> None:
         time.sleep(1)
 
 
-@pytest.mark.parametrize(("title", "expr"), dashboard_targets(), ids=[t for t, _ in dashboard_targets()])
+@pytest.mark.parametrize(("title", "expr"), DASHBOARD_TARGETS, ids=[t for t, _ in DASHBOARD_TARGETS])
 def test_dashboard_query_returns_data(
     traffic: None, prom_query: Callable[[str], list[dict[str, Any]]], title: str, expr: str
 ) -> None:
