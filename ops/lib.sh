@@ -182,29 +182,19 @@ own_dir() { # dir [mode]
   chmod "${2:-700}" "$1"
 }
 
-# Run a command as the service user when root, directly otherwise.
-as_service_user() {
-  if is_root; then
-    local uid gid
-    uid="$(id -u "$SERVICE_USER")"; gid="$(id -g "$SERVICE_USER")"
-    HOME="${SERVICE_HOME:-$DATA_DIR}" USER="$SERVICE_USER" LOGNAME="$SERVICE_USER" \
-      setpriv --reuid="$uid" --regid="$gid" --init-groups -- "$@"
-  else
-    "$@"
-  fi
+# SERVICE_USER_PREFIX: the words that run a command as the service user when root, none otherwise.
+service_user_prefix() {
+  SERVICE_USER_PREFIX=()
+  is_root || return 0
+  SERVICE_USER_PREFIX=(env HOME="${SERVICE_HOME:-$DATA_DIR}" USER="$SERVICE_USER" LOGNAME="$SERVICE_USER"
+    setpriv --reuid="$(id -u "$SERVICE_USER")" --regid="$(id -g "$SERVICE_USER")" --init-groups --)
 }
 
-# Same, replacing the current shell (use as the last line of a run script).
-exec_as_service_user() {
-  if is_root; then
-    local uid gid
-    uid="$(id -u "$SERVICE_USER")"; gid="$(id -g "$SERVICE_USER")"
-    export HOME="${SERVICE_HOME:-$DATA_DIR}" USER="$SERVICE_USER" LOGNAME="$SERVICE_USER"
-    exec setpriv --reuid="$uid" --regid="$gid" --init-groups -- "$@"
-  else
-    exec "$@"
-  fi
-}
+# Run a command as the service user when root, directly otherwise.
+as_service_user() { service_user_prefix; "${SERVICE_USER_PREFIX[@]}" "$@"; }
+
+# Same, replacing the current shell (use as the last line of a run script): the pid stays the service's.
+exec_as_service_user() { service_user_prefix; exec "${SERVICE_USER_PREFIX[@]}" "$@"; }
 
 # When root, check the service user can reach PATH (every parent must be
 # searchable), so we fail with a clear message instead of a cryptic one.
@@ -225,12 +215,20 @@ ensure_run_dir() {
 }
 
 # Service dir inside RUN_DIR owned by the service user (socket dirs).
-ensure_sock_dir() { # name
+ensure_sock_dir() { # name [mode]
   ensure_run_dir
-  own_dir "$RUN_DIR/$1" 755
-  echo "$RUN_DIR/$1"
+  own_dir "$RUN_DIR/$1" "${2:-755}"
 }
 
-sha_of() { printf '%s' "$*" | cksum | cut -d' ' -f1; }
+# A setup step's stamp: stamp_current FILE VALUE... is true when the stamp holds a hash of the
+# values; stamp_write FILE VALUE... records it (private to the service user).
+_stamp_of() { printf '%s\n' "$@" | sha256sum | cut -d' ' -f1; }
+stamp_current() { local file="$1"; shift; [ -f "$file" ] && [ "$(cat "$file")" = "$(_stamp_of "$@")" ]; }
+stamp_write() {
+  local file="$1"; shift
+  _stamp_of "$@" >"$file"
+  own_file "$file"
+  chmod 600 "$file"
+}
 
 load_secrets

@@ -23,7 +23,6 @@ PAIR_SERVICES=(api-2 lb)
 PC_PIDFILE="$RUN_DIR/pc.pid"
 ALL_SERVICES=(postgres mysql redis api prometheus grafana)
 export PROC_COMP_CONFIG="$DATA_DIR/process-compose"
-PYTHON="$(find_bin python3 python || echo "$ROOT_DIR/.venv/bin/python")"
 
 pc_bin() {
   PC="$(find_bin process-compose)" \
@@ -66,13 +65,7 @@ expand_deps() {
   done | awk '!seen[$0]++'
 }
 
-service_port() {
-  case "$1" in
-    api) echo "$API_PORT" ;; postgres) echo "$PG_PORT" ;; mysql) echo "$MYSQL_PORT" ;;
-    redis) echo "$REDIS_PORT" ;; prometheus) echo "$PROMETHEUS_PORT" ;; grafana) echo "$GRAFANA_PORT" ;;
-    api-2) echo "$API2_PORT" ;; lb) echo "$LB_PORT" ;;
-  esac
-}
+service_port() { local var; var="$(port_var "$1")"; echo "${!var:-}"; }
 
 # Binary check before starting, with the Nix attribute and the Debian package.
 check_service_bin() {
@@ -136,7 +129,6 @@ cmd_up() {
   [ -f "$ROOT_DIR/.gitignore" ] && ! grep -qx '.data/' "$ROOT_DIR/.gitignore" && log "warning: .data/ is not in .gitignore"
   ensure_run_dir
   ensure_secrets
-  load_secrets
   ensure_service_user   # once, before the services start in parallel
   rm -f "$PC_SOCKET"
   echo "$STACK_VARIANT" >"$VARIANT_FILE"
@@ -206,7 +198,8 @@ cmd_up_pair() {
 # Reads `process list -o json`; prints the processes that failed for good (or,
 # with "not-ready", every process that is not ready).
 failed_processes() {
-  "$PYTHON" -c '
+  local python; python="$(find_bin python3 python || echo "$ROOT_DIR/.venv/bin/python")"
+  "$python" -c '
 import json, sys
 mode = sys.argv[1] if len(sys.argv) > 1 else "failed"
 data = json.load(sys.stdin)

@@ -7,7 +7,7 @@ source "$(dirname "$0")/env.sh"
 ensure_service_user
 mkdir -p "$DATA_DIR"; check_reachable "$ROOT_DIR/backend"; check_reachable "$VENV/bin"
 own_dir "$DATA_DIR/$API_INSTANCE" 755
-ensure_run_dir; own_dir "$RUN_DIR/$API_INSTANCE" 700
+ensure_sock_dir "$API_INSTANCE" 700
 export SERVICE_HOME="$RUN_DIR/$API_INSTANCE"   # short: gunicorn puts its control socket under $HOME
 port_free "$API_PORT" "$API_INSTANCE"
 cd "$ROOT_DIR/backend" || exit 1

@@ -17,6 +17,10 @@ mysql_detect() {
   fi
   MYSQL_CLIENT="$(find_bin mysql mariadb)" \
     || die "MySQL client not found (mysql/mariadb). Nix attribute 'mysql84', Debian package 'mariadb-client'."
+  mysql_admin_bin
+}
+
+mysql_admin_bin() {
   MYSQLADMIN="$(find_bin mysqladmin mariadb-admin)" \
     || die "mysqladmin not found. Nix attribute 'mysql84', Debian package 'mariadb-client'."
 }

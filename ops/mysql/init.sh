@@ -12,7 +12,7 @@ ensure_service_user
 mkdir -p "$DATA_DIR" "$LOG_DIR"
 check_reachable "$DATA_DIR"
 own_dir "$MYSQL_DATA" 750
-ensure_sock_dir my >/dev/null
+ensure_sock_dir my
 
 if [ ! -d "$MYSQL_DATA/mysql" ]; then
   log "initialising a new $MYSQL_FLAVOR data dir in $MYSQL_DATA"
@@ -30,9 +30,8 @@ if [ ! -d "$MYSQL_DATA/mysql" ]; then
   fi
 fi
 
-stamp="$MYSQL_DATA/.workspace-init"
-want="$(printf '%s\n' "$MYSQL_USER" "$MYSQL_DATABASE" "$MYSQL_PASSWORD" "$MYSQL_ROOT_PASSWORD" | sha256sum | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+stamp=("$MYSQL_DATA/.workspace-init" "$MYSQL_USER" "$MYSQL_DATABASE" "$MYSQL_PASSWORD" "$MYSQL_ROOT_PASSWORD")
+if stamp_current "${stamp[@]}"; then
   log "user '$MYSQL_USER' and database '$MYSQL_DATABASE' already set up ($MYSQL_FLAVOR)"
   exit 0
 fi
@@ -86,7 +85,5 @@ FLUSH PRIVILEGES;
 SQL
 write_cnf "$MYSQL_ROOT_PASSWORD"
 
-printf '%s\n' "$want" >"$stamp"
-is_root && chown "$SERVICE_USER" "$stamp"
-chmod 600 "$stamp"
+stamp_write "${stamp[@]}"
 log "done"

@@ -12,7 +12,7 @@ ensure_service_user
 mkdir -p "$DATA_DIR" "$LOG_DIR"
 check_reachable "$DATA_DIR"
 own_dir "$PGDATA" 700
-ensure_sock_dir pg >/dev/null
+ensure_sock_dir pg
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   log "initialising a new cluster in $PGDATA"
@@ -20,9 +20,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-local=peer --auth-host=scram-sha-256 >/dev/null
 fi
 
-stamp="$PGDATA/.workspace-init"
-want="$(printf '%s\n' "$PG_USER" "$PG_DB" "$PG_PASSWORD" | sha256sum | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+stamp=("$PGDATA/.workspace-init" "$PG_USER" "$PG_DB" "$PG_PASSWORD")
+if stamp_current "${stamp[@]}"; then
   log "role '$PG_USER' and database '$PG_DB' already set up"
   exit 0
 fi
@@ -43,7 +42,5 @@ SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8'' TEMPLATE template0'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
 
-printf '%s\n' "$want" >"$stamp"
-is_root && chown "$SERVICE_USER" "$stamp"
-chmod 600 "$stamp"
+stamp_write "${stamp[@]}"
 log "done"

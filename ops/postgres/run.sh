@@ -8,7 +8,7 @@ POSTGRES="$(pg_bin postgres)"
 ensure_service_user
 [ -s "$PGDATA/PG_VERSION" ] || die "no cluster in $PGDATA: postgres-init has not run"
 port_free "$PG_PORT" postgres
-ensure_sock_dir pg >/dev/null
+ensure_sock_dir pg
 exec_as_service_user "$POSTGRES" -D "$PGDATA" \
   -c listen_addresses=127.0.0.1 -p "$PG_PORT" -k "$PG_SOCK_DIR" \
   -c log_line_prefix='%m [%p] ' -c log_connections=off
