@@ -35,7 +35,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .run import BACKEND, ROOT, WORK_DIR, BenchError, app_environment, log, parse_args, prepare_database, services
+from .run import (
+    BACKEND,
+    ENDPOINTS,
+    ROOT,
+    WORK_DIR,
+    BenchError,
+    app_environment,
+    log,
+    parse_args,
+    prepare_database,
+    services,
+)
 
 OUT_DIR = WORK_DIR / "profile"
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -203,7 +214,7 @@ def ablate(n: int) -> list[tuple[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint (token: a tenth)")
-    parser.add_argument("--only", default="live,ready,me,metrics,token")
+    parser.add_argument("--only", default=",".join(endpoint.key for endpoint in ENDPOINTS))
     parser.add_argument("--quick", action="store_true", help="CPU and call counts only, no pyinstrument profile")
     parser.add_argument("--ablate", action="store_true", help="cost of each middleware on /health/live/")
     parser.add_argument("--keep-stack", action="store_true", help="leave the bench PostgreSQL + Redis running")
@@ -234,17 +245,17 @@ def main(argv: list[str] | None = None) -> int:
                     return {"Authorization": f"Bearer {token}"}
 
                 credentials = json.dumps({"email": email, "password": password}).encode()
-                requests: dict[str, tuple[Callable[[], Callable[[], dict[str, Any]]], str]] = {
-                    "live": (lambda: lambda: environ("GET", "/health/live/"), "get"),
-                    "ready": (lambda: lambda: environ("GET", "/health/"), "get"),
-                    "me": (lambda: partial(environ, "GET", "/api/users/me/", headers=bearer()), "get"),
-                    "metrics": (lambda: lambda: environ("GET", "/metrics"), "get"),
-                    "token": (lambda: lambda: environ("POST", "/api/token/", credentials), "post"),
-                }
+                endpoints = {endpoint.key: endpoint for endpoint in ENDPOINTS}
                 for key in args.only.split(","):
-                    factory, method = requests[key]
+                    endpoint = endpoints[key]
+                    # The same requests as the benchmark's: the POST is token.lua's login.
+                    method = "post" if endpoint.script else "get"
                     baseline_us, baseline_calls = base[method], base[f"{method}_calls"]
-                    make_environ = factory()
+                    make_environ = (
+                        partial(environ, "POST", endpoint.path, credentials)
+                        if endpoint.script
+                        else partial(environ, "GET", endpoint.path, headers=bearer() if endpoint.auth else None)
+                    )
                     n = max(args.requests // 10, 20) if key == "token" else args.requests
                     status = call(app, make_environ)
                     if not status.startswith("200"):
