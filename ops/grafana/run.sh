@@ -21,8 +21,9 @@ HOMEPATH="$(grafana_home)" || die "cannot find Grafana's home (conf/ and public/
 
 ensure_service_user
 mkdir -p "$DATA_DIR"; check_reachable "$DATA_DIR"
-own_dir "$DATA_DIR/grafana" 700
-for d in data logs plugins; do own_dir "$DATA_DIR/grafana/$d" 700; done
+mkdir -p "$DATA_DIR"/grafana/{data,logs,plugins}
+own_dir "$DATA_DIR/grafana" 700   # recursive: one walk of the tree per start
+chmod 700 "$DATA_DIR"/grafana/{data,logs,plugins}
 port_free "$GRAFANA_PORT" grafana
 
 export GRAFANA_DATA_DIR="$DATA_DIR/grafana/data"

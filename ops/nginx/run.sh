@@ -8,8 +8,9 @@ NGINX="$(need_bin nginx nginx nginx)"
 ensure_service_user
 mkdir -p "$DATA_DIR" "$LOG_DIR"; check_reachable "$DATA_DIR"
 dir="$DATA_DIR/nginx"
-own_dir "$dir" 755
-own_dir "$dir/tmp" 700
+mkdir -p "$dir/tmp"
+own_dir "$dir" 755   # recursive
+chmod 700 "$dir/tmp"
 own_file "$LOG_DIR/lb-access.log"
 port_free "$LB_PORT" lb
 cfg="$dir/nginx.conf"

@@ -6,8 +6,9 @@ source "$(dirname "$0")/../lib.sh"
 PROMETHEUS="$(need_bin prometheus prometheus prometheus)"
 ensure_service_user
 mkdir -p "$DATA_DIR"; check_reachable "$DATA_DIR"
-own_dir "$DATA_DIR/prometheus" 755
-own_dir "$DATA_DIR/prometheus/data" 700
+mkdir -p "$DATA_DIR/prometheus/data"
+own_dir "$DATA_DIR/prometheus" 755   # recursive: one walk of the TSDB per start
+chmod 700 "$DATA_DIR/prometheus/data"
 port_free "$PROMETHEUS_PORT" prometheus
 cfg="$DATA_DIR/prometheus/prometheus.yml"
 # The api job's targets, comma-separated: one per API instance (`just up-pair` sets two), each
