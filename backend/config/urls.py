@@ -7,7 +7,7 @@ from apps.observability.metrics import metrics
 from apps.users.urls import token_urlpatterns, user_urlpatterns
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("api/users/", include(user_urlpatterns)),
     path("api/token/", include(token_urlpatterns)),
     path("health/", include("apps.health.urls")),

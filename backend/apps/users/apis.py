@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
@@ -10,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from apps.api.throttling import SignUpRateThrottle
+from apps.security.events import ACCESS_FIELDS, record
+from apps.security.lockout import raise_if_locked_out
 from apps.users import services
 from apps.users.models import User
 from apps.users.serializers import (
@@ -88,7 +91,8 @@ class UserMeApi(GenericAPIView[User]):
 
 
 class UserMePasswordApi(GenericAPIView[User]):
-    """Change one's own password; the current one is required."""
+    """Change one's own password; the current one is required. Every token of the account is revoked,
+    the caller's included: the client logs in again with the new password."""
 
     serializer_class = PasswordChangeInputSerializer
 
@@ -99,7 +103,12 @@ class UserMePasswordApi(GenericAPIView[User]):
         tags=["users"],
     )
     def post(self, request: Request) -> Response:
-        services.user_change_password(user=request.user, **_validated(PasswordChangeInputSerializer, request))  # type: ignore[arg-type]
+        data = _validated(PasswordChangeInputSerializer, request)
+        # Through authenticate(), so wrong current passwords count toward the account's lockout.
+        user: User = request.user  # type: ignore[assignment]  # IsAuthenticated
+        if authenticate(request, email=user.email, password=data["current_password"]) is None:
+            raise_if_locked_out(request)
+        services.user_change_password(user=user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -124,7 +133,10 @@ class UserDetailApi(GenericAPIView[User]):
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_object()
         data = _validated(StaffUserUpdateInputSerializer, request, user=user)
-        return _output(services.user_update(user=user, actor=request.user, data=data))  # type: ignore[arg-type]
+        updated = services.user_update(user=user, actor=request.user, data=data)  # type: ignore[arg-type]
+        if changed := ACCESS_FIELDS & data.keys():
+            record("access_change", user.pk, actor=str(request.user.pk), fields=",".join(sorted(changed)))
+        return _output(updated)
 
     @extend_schema(
         operation_id="users_destroy", responses={204: OpenApiResponse(description="Deleted.")}, tags=["users"]

@@ -5,8 +5,15 @@ from django.contrib.auth import password_validation
 from django.core.validators import EmailValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import UntypedToken
 
+from apps.security.events import record
+from apps.security.lockout import raise_if_locked_out
+from apps.security.tokens import revoke_family_on_replay
 from apps.users.models import User, normalize_email
 from apps.users.services import DUPLICATE_EMAIL, email_taken
 
@@ -116,8 +123,31 @@ class PasswordChangeInputSerializer(serializers.Serializer[Any]):
 
 
 class TokenObtainInputSerializer(TokenObtainPairSerializer):
-    """SimpleJWT's, reading the password as sign-up stored it: untrimmed."""
+    """SimpleJWT's, reading the password as sign-up stored it (untrimmed), refusing locked-out callers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"] = PasswordField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            data = super().validate(attrs)
+        except AuthenticationFailed:
+            raise_if_locked_out(self.context["request"])
+            raise
+        record("login_success", self.user.pk if self.user else None, via="token")
+        return data
+
+
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """SimpleJWT's rotation, treating a replayed refresh token as theft of its whole family."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            data = super().validate(attrs)
+        except TokenError:
+            revoke_family_on_replay(attrs["refresh"])
+            raise
+        access = UntypedToken(data["access"])  # type: ignore[arg-type]  # decodes a str despite its hints
+        record("token_refresh", int(access[api_settings.USER_ID_CLAIM]))
+        return data

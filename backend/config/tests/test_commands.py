@@ -31,6 +31,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "DB_ENGINE": "sqlite",
         "DB_NAME": str(tmp_path / "db.sqlite3"),
         "STATIC_ROOT": str(tmp_path / "static"),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # the deploy check needs shared limits; it doesn't connect
     }
 
 
@@ -39,6 +40,14 @@ def test_deploy_check_reports_no_issue_under_production_settings(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_fails_when_limits_would_be_counted_per_process(tmp_path):
+    result = manage("check", "--deploy", **{**production_env(tmp_path), "REDIS_URL": ""})
+
+    assert result.returncode != 0
+    assert "apps.security.E001" in result.stderr
+    assert "Set REDIS_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
