@@ -146,6 +146,7 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
         return data
 
 
+@extend_schema_serializer(component_name="TokenRefresh")
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
     """SimpleJWT's rotation, treating a replayed refresh token as theft of its whole family."""
 
