@@ -34,6 +34,9 @@
 #   stdenv.cc.cc.lib -> pkgs/development/compilers/gcc/default.nix: outputs [ "out" "man" "info" "lib" ],
 #                       the `lib` output holds libstdc++.so.6
 #   zlib             -> pkgs/development/libraries/zlib/default.nix (outputs out dev static; libz.so.1 in out)
+# Installed by .devcontainer/install-direnv.sh from this flake's nixpkgs (`--inputs-from .`):
+#   direnv           -> pkgs/by-name/di/direnv/package.nix
+#   nix-direnv       -> pkgs/by-name/ni/nix-direnv/package.nix (share/nix-direnv/direnvrc; meta.platforms = unix)
 #   mkShell          -> pkgs/build-support/mkshell via all-packages.nix
 {
   description = "Django 5.2 + DRF API template: development shell, formatter and checks";
