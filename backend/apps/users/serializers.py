@@ -1,5 +1,4 @@
-import copy
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.validators import EmailValidator
@@ -61,17 +60,6 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
         model = User
         fields = ("id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined")
         read_only_fields = fields
-
-    _field_templates: ClassVar[dict[str, Any]]
-
-    def get_fields(self) -> dict[str, Any]:
-        # ModelSerializer rebuilds every field from the model for each instance, a quarter of
-        # GET /api/users/me/; they depend only on the class, so they are built once and copied,
-        # as DRF does with a plain Serializer's declared fields.
-        cls = type(self)
-        if "_field_templates" not in cls.__dict__:
-            cls._field_templates = super().get_fields()
-        return copy.deepcopy(cls._field_templates)
 
 
 class _EmailInputSerializer(serializers.Serializer[Any]):
