@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from apps.api.exceptions import DatabaseUnavailable, PayloadTooLarge
-from apps.observability.request_id import current_request_id
+from apps.api.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
