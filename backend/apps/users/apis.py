@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
@@ -13,7 +14,7 @@ from rest_framework.throttling import BaseThrottle
 from apps.api.throttling import SignUpRateThrottle
 from apps.security.events import ACCESS_FIELDS, record
 from apps.security.lockout import raise_if_locked_out
-from apps.users import services
+from apps.users import selectors, services
 from apps.users.models import User
 from apps.users.serializers import (
     PasswordChangeInputSerializer,
@@ -24,8 +25,8 @@ from apps.users.serializers import (
 )
 
 
-def _validated(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context=context)
+def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -37,8 +38,10 @@ def _output(user: User, status_code: int = status.HTTP_200_OK) -> Response:
 class UserListCreateApi(GenericAPIView[User]):
     """`POST` is public sign-up (strictly throttled); `GET` lists accounts for staff."""
 
-    queryset = User.objects.all()
     serializer_class = UserOutputSerializer
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         if self.request.method == "POST":
@@ -87,7 +90,7 @@ class UserMeApi(GenericAPIView[User]):
     )
     def patch(self, request: Request) -> Response:
         user = self.get_object()
-        data = _validated(ProfileUpdateInputSerializer, request, user=user)
+        data = _validated(ProfileUpdateInputSerializer, request)
         return _output(services.user_update(user=user, actor=user, data=data))
 
 
@@ -116,10 +119,12 @@ class UserMePasswordApi(GenericAPIView[User]):
 class UserDetailApi(GenericAPIView[User]):
     """Staff only: read, change or delete one account."""
 
-    queryset = User.objects.all()
     serializer_class = UserOutputSerializer
     permission_classes = (permissions.IsAdminUser,)
     http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
 
     @extend_schema(operation_id="users_retrieve", responses=UserOutputSerializer, tags=["users"])
     def get(self, request: Request, pk: int) -> Response:
@@ -133,7 +138,7 @@ class UserDetailApi(GenericAPIView[User]):
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_object()
-        data = _validated(StaffUserUpdateInputSerializer, request, user=user)
+        data = _validated(StaffUserUpdateInputSerializer, request)
         updated = services.user_update(user=user, actor=request.user, data=data)  # type: ignore[arg-type]
         if changed := ACCESS_FIELDS & data.keys():
             record("access_change", user.pk, actor=str(request.user.pk), fields=",".join(sorted(changed)))
