@@ -2,10 +2,9 @@ from django.apps import AppConfig
 
 
 class SecurityConfig(AppConfig):
-    """Account security (lockout, token revocation, security events) and CSP violation reports."""
+    """CSP violation reports, and the deploy check that limits are shared."""
 
     name = "apps.security"
 
     def ready(self) -> None:
-        # Registers the deploy check and the security-event signal receivers.
-        from apps.security import checks, events  # noqa: F401
+        from apps.security import checks  # noqa: F401  # registers the deploy check

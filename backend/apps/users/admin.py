@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.security.events import ACCESS_FIELDS, record
+from apps.users.events import ACCESS_FIELDS, record
 from apps.users.models import User
 
 

@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from apps.api.throttling import SignUpRateThrottle
-from apps.security.events import ACCESS_FIELDS, record
-from apps.security.lockout import raise_if_locked_out
 from apps.users import selectors, services
+from apps.users.events import ACCESS_FIELDS, record
+from apps.users.lockout import raise_if_locked_out
 from apps.users.models import User
 from apps.users.serializers import (
     PasswordChangeInputSerializer,

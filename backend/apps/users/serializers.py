@@ -11,10 +11,10 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import UntypedToken
 
 from apps.api.fields import PasswordField, StrictBooleanField, StrictCharField
-from apps.security.events import record
-from apps.security.lockout import raise_if_locked_out
-from apps.security.tokens import revoke_family_on_replay
+from apps.users.events import record
+from apps.users.lockout import raise_if_locked_out
 from apps.users.models import User, normalize_email
+from apps.users.tokens import revoke_family_on_replay
 
 
 def _password_min_length() -> int:

@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "apps.security.events.ClientAddressMiddleware",
+    "apps.users.events.ClientAddressMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: turns a locked-out admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -155,7 +155,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # Not a rule: Django calls its password_changed() on every saved password, which revokes tokens.
-    {"NAME": "apps.security.tokens.RevokeTokensOnPasswordChange"},
+    {"NAME": "apps.users.tokens.RevokeTokensOnPasswordChange"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
@@ -176,9 +176,9 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_FAILURE_LIMIT = env.int("LOCKOUT_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOCKOUT_COOLOFF_SECONDS", default=15 * 60))
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_USERNAME_CALLABLE = "apps.security.lockout.client_username"
-AXES_CLIENT_IP_CALLABLE = "apps.security.lockout.client_address"
-AXES_LOCKOUT_CALLABLE = "apps.security.lockout.lockout_page"
+AXES_USERNAME_CALLABLE = "apps.users.lockout.client_username"
+AXES_CLIENT_IP_CALLABLE = "apps.users.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "apps.users.lockout.lockout_page"
 
 # --- Internationalisation and static files --------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -232,9 +232,9 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     # Access tokens carry a digest of the password hash and die with a password change; refresh
-    # tokens are blacklisted then too (apps.security.tokens). Why both: docs/security.md.
-    "CHECK_REVOKE_TOKEN": True,
-    "REVOKE_TOKEN_CLAIM": "hash_password",
+    # tokens are blacklisted then too (apps.users.tokens). Why both: docs/security.md.
+    "CHECK_REVOKE_TOKEN": True,  # nosec B105: a switch, not a password
+    "REVOKE_TOKEN_CLAIM": "hash_password",  # nosec B105: a claim name, not a password
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
@@ -309,7 +309,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"level": "WARNING"},
         "django_redis": {"level": "WARNING"},
-        # django-axes' lines repeat apps.security.events with the typed username (which may be a
+        # django-axes' lines repeat apps.users.events with the typed username (which may be a
         # mistyped password); the events carry the user id instead.
         "axes": {"level": "ERROR"},
     },

@@ -44,6 +44,6 @@ def lockout_page(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the admin login form's answer to a locked-out caller."""
     minutes = -(-cool_off_seconds() // 60)
-    page = render(request, "security/lockout.html", {"minutes": minutes}, status=429)
+    page = render(request, "users/lockout.html", {"minutes": minutes}, status=429)
     page["Retry-After"] = str(cool_off_seconds())
     return page

@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter
 
-from apps.security.lockout import client_address, client_username
+from apps.users.lockout import client_address, client_username
 from apps.users.models import User
 
 EVENTS = (
@@ -31,7 +31,7 @@ EVENTS = (
 # What "staff changing another account's access" means: the fields that grant or remove it.
 ACCESS_FIELDS = frozenset({"is_active", "is_staff", "is_superuser", "groups", "user_permissions"})
 
-logger = logging.getLogger("apps.security.events")
+logger = logging.getLogger("apps.users.events")
 counter = Counter("security_events", "Authentication decisions, by event.", ["event"])
 for _event in EVENTS:  # every series exists from start-up, so an alert sees the first increase
     counter.labels(event=_event)

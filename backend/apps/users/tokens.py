@@ -12,7 +12,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
-from apps.security.events import record
+from apps.users.events import record
 from apps.users.models import User
 
 

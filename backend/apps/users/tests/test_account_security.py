@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from apps.security.checks import shared_limit_state
 from apps.users.models import User
-from conftest import PASSWORD, assert_error, client_for, make_user
+from testing import PASSWORD, assert_error, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def obtain(
 
 
 def events(caplog: Any, name: str) -> list[Any]:
-    return [r for r in caplog.records if r.name == "apps.security.events" and r.event == name]
+    return [r for r in caplog.records if r.name == "apps.users.events" and r.event == name]
 
 
 def counted(event: str) -> float:
@@ -66,7 +66,7 @@ def test_email_case_and_a_forged_forwarded_for_do_not_dodge_the_lock(api, user):
 
 
 def test_unknown_account_and_wrong_password_look_the_same_but_are_logged_apart(api, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
 
     unknown = obtain(api, email="nobody@example.com", address="192.0.2.1").json()
     wrong = obtain(api, password="wrong-Password-1", address="192.0.2.2").json()
@@ -86,7 +86,7 @@ def test_unknown_account_and_wrong_password_look_the_same_but_are_logged_apart(a
 
 
 def test_an_inactive_account_gets_the_generic_answer_and_is_logged_as_such(api, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
     make_user("gone@example.com", is_active=False)
 
     assert_error(obtain(api, email="gone@example.com"), 401, "no_active_account")
@@ -139,7 +139,7 @@ def test_the_admin_form_is_locked_with_a_page_that_says_so(client, user, staff):
 
 
 def test_the_admin_logs_staff_in_and_records_it(client, staff, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
 
     response = client.post("/admin/login/?next=/admin/", {"username": staff.email, "password": PASSWORD})
 
@@ -158,7 +158,7 @@ def test_the_admin_refuses_an_account_without_staff_status(client, user):
 
 
 def test_a_password_change_revokes_every_token_of_the_account(api, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
     before = obtain(api).json()
     me = client_for(user)
 
@@ -188,7 +188,7 @@ def test_changepassword_and_the_admin_revoke_tokens_too(api, user, superuser, cl
 
 
 def test_refresh_reuse_revokes_the_family_and_is_recorded(api, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
     stolen = obtain(api).json()["refresh"]
     current = api.post(REFRESH, {"refresh": stolen}, format="json").json()["refresh"]
     other_device = obtain(api).json()["refresh"]
@@ -200,11 +200,11 @@ def test_refresh_reuse_revokes_the_family_and_is_recorded(api, user, caplog):
         assert_error(api.post(REFRESH, {"refresh": family_member}, format="json"), 401)
     assert next((r.user_id, r.revoked) for r in events(caplog, "refresh_reuse")) == (user.pk, "2")
     assert counted("refresh_reuse") >= reuses + 1
-    assert "token_refresh" in {r.event for r in caplog.records if r.name == "apps.security.events"}
+    assert "token_refresh" in {r.event for r in caplog.records if r.name == "apps.users.events"}
 
 
 def test_a_forged_or_access_token_at_refresh_is_not_a_replay(api, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
     access = obtain(api).json()["access"]
 
     assert_error(api.post(REFRESH, {"refresh": access}, format="json"), 401)
@@ -217,7 +217,7 @@ def test_a_forged_or_access_token_at_refresh_is_not_a_replay(api, user, caplog):
 
 
 def test_staff_changing_access_is_recorded(superuser, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
 
     response = client_for(superuser).patch(f"/api/users/{user.pk}/", {"is_active": False}, format="json")
 
@@ -227,7 +227,7 @@ def test_staff_changing_access_is_recorded(superuser, user, caplog):
 
 
 def test_the_admin_recording_access_changes(client, superuser, user, caplog):
-    caplog.set_level(logging.INFO, "apps.security.events")
+    caplog.set_level(logging.INFO, "apps.users.events")
     client.force_login(superuser)
     form = {
         "email": user.email,
