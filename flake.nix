@@ -26,6 +26,7 @@
 #   nginx            -> pkgs/top-level/all-packages.nix (nginx = nginxStable, servers/http/nginx/stable.nix);
 #                       the NixOS nginx module's default package
 #   util-linux       -> pkgs/by-name/ut/util-linux/package.nix (meta.platforms = unix)
+#   shellcheck       -> pkgs/development/tools/shellcheck/default.nix (wraps haskellPackages.ShellCheck)
 #   mkShell, runCommand -> pkgs/build-support via all-packages.nix (runCommandNoCC: throw alias)
 {
   description = "Django 5.2 + DRF API template: development shell, formatter and checks";
@@ -61,6 +62,7 @@
             pkgs.nginx # the load balancer of `just up-pair`
             pkgs.pkg-config
             pkgs.nixfmt
+            pkgs.shellcheck
             # setsid detaches the stack from the shell; setpriv drops root for the services.
             pkgs.util-linux
           ];

@@ -12,7 +12,7 @@
 #
 # Accounts fuzz-user, fuzz-peer and fuzz-staff (not superuser) are created or reset with new
 # random passwords through `manage.py shell`, which must reach the API's database:
-#   FUZZ_DB_ENV=stack    the database of `just up` (ops/stack.sh env)
+#   FUZZ_DB_ENV=stack    the database of `just up` (python3 -m ops.stack env)
 #   FUZZ_DB_ENV=current  DB_* / DJANGO_ENV as set in this environment or .env
 #   (default: stack when BASE_URL is unset and the stack is running, else current)
 # Tokens come from POST /api/token/; schemathesis sends them through a Web Fuzzing Commons auth
@@ -42,12 +42,12 @@ default_url="http://127.0.0.1:${API_PORT:-8000}"
 db_env="${FUZZ_DB_ENV:-}"
 if [ -z "$db_env" ]; then
   db_env=current
-  if [ -z "${BASE_URL:-}" ] && "$ROOT_DIR/ops/stack.sh" status >/dev/null 2>&1; then db_env=stack; fi
+  if [ -z "${BASE_URL:-}" ] && (cd "$ROOT_DIR" && python3 -m ops.stack status) >/dev/null 2>&1; then db_env=stack; fi
 fi
 BASE_URL="${BASE_URL:-$default_url}"
 BASE_URL="${BASE_URL%/}"
 case "$db_env" in
-  stack) eval "$("$ROOT_DIR/ops/stack.sh" env)" ;;
+  stack) eval "$(cd "$ROOT_DIR" && python3 -m ops.stack env)" ;;
   current) ;;
   *) die "FUZZ_DB_ENV must be 'stack' or 'current', not '$db_env'" ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds process-compose from its Go module for hosts without Nix (the flake provides it otherwise).
 # `go install` refuses the module because its go.mod has replace directives, so: download, then build.
-#   ops/process-compose/install.sh [BINDIR]     (default ~/.local/bin)
+#   ops/stack/install-process-compose.sh [BINDIR]   (default ~/.local/bin)
 set -euo pipefail
 version=v1.87.0 # the newest the Go module proxy serves; keep near nixpkgs' release
 bindir=${1:-$HOME/.local/bin}
@@ -20,7 +20,8 @@ if ((go_minor < 24)) && { ((go_minor < 21)) || [[ $(go env GOTOOLCHAIN) == local
   exit 1
 fi
 module=github.com/f1bonacc1/process-compose
-source_dir=$(GOFLAGS=-mod=mod go mod download -json "$module@$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+GOFLAGS=-mod=mod go mod download "$module@$version"
+source_dir="$(go env GOMODCACHE)/$module@$version"
 mkdir -p "$bindir"
 (cd "$source_dir" && GOFLAGS=-mod=mod go build -trimpath \
   -ldflags "-s -w -X $module/src/config.Version=$version" -o "$bindir/process-compose" .)

@@ -1,8 +1,8 @@
 """Where a request's time goes: the API's WSGI app called in-process under production settings.
 
-    .venv/bin/python -m ops.bench.profile [--requests N] [--only live,me] [--quick] [--ablate] [--keep-stack]
+    .venv/bin/python -m ops.evidence.bench.profile [--requests N] [--only live,me] [--quick] [--ablate] [--keep-stack]
 
-Same services and environment as `just bench` (ops/bench/run.py: the bench PostgreSQL + Redis,
+Same services and environment as `just bench` (ops/evidence/bench/run.py: the bench PostgreSQL + Redis,
 started when not answering, DJANGO_ENV=production, JSON access logs, multiprocess metrics). Calls
 `config.wsgi.application` directly with a WSGI environ, so gunicorn, sockets and wrk are out of the
 picture and what is left is Django, the middleware chain and the view. For each endpoint:
@@ -14,7 +14,7 @@ picture and what is left is Django, the middleware chain and the view. For each 
 * with --ablate, the CPU per request of /health/live/ with each middleware removed in turn:
   the cost of each middleware in the chain.
 
-Run it as a module (`-m ops.bench.profile`): run as a script, this file would shadow the standard
+Run it as a module (`-m ops.evidence.bench.profile`): run as a script, this file would shadow the standard
 library's `profile` module.
 """
 
@@ -132,7 +132,7 @@ def cpu_per_request(app: WsgiApp, make_environ: Callable[[], dict[str, Any]], n:
 
 def baseline_main(n: int) -> None:
     """Child process: the bare app's CPU per request, printed as JSON."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "ops.bench.baseline.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "ops.evidence.bench.baseline.settings"
     from .baseline.wsgi import application
 
     get = lambda: environ("GET", "/health/live/")  # noqa: E731
@@ -149,7 +149,7 @@ def baseline_main(n: int) -> None:
 def baseline_figures(n: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     out = subprocess.run(
-        [sys.executable, "-m", "ops.bench.profile", "--baseline-child", "--requests", str(n)],
+        [sys.executable, "-m", "ops.evidence.bench.profile", "--baseline-child", "--requests", str(n)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -34,10 +34,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
 import pytest
 import requests
 
-from .conftest import cmdline, environ, is_ready, proc, process_compose, process_list, run_stack, worker_pids
+from ops.stack.compose import ProcessCompose, is_ready
+from ops.stack.layout import Stack
+
+from .helpers import run_stack, worker_pids
 
 pytestmark = pytest.mark.faults
 
@@ -131,22 +135,22 @@ def signed_in_user(api_url: str, tag: str) -> tuple[str, str, str]:
     return email, password, token.json()["access"]
 
 
-def service_pid(stack_vars: dict[str, str], name: str, *expected: str) -> int:
+def service_pid(stack: Stack, name: str, *expected: str) -> int:
     """The pid process-compose reports for a service, checked against its command line: a
     signal must never hit another engineer's stack (same binaries, other ports)."""
-    pid = int(proc(stack_vars, name)["pid"])
-    line = cmdline(pid)
+    pid = int(ProcessCompose(stack).process(name)["pid"])
+    line = " ".join(psutil.Process(pid).cmdline())
     assert pid > 0, f"{name} has no pid"
     assert all(part in line for part in expected), f"pid {pid} of {name} runs {line!r}, expected {expected}"
     return pid
 
 
-def api_master(stack_vars: dict[str, str]) -> int:
+def api_master(stack: Stack) -> int:
     # run.sh execs (setpriv ->) gunicorn, so process-compose's pid is the gunicorn master.
-    return service_pid(stack_vars, "api", "gunicorn", "config.wsgi")
+    return service_pid(stack, "api", "gunicorn", "config.wsgi")
 
 
-def stack_problem(stack_vars: dict[str, str], api_url: str, services: list[str]) -> str:
+def stack_problem(stack: Stack, api_url: str, services: list[str]) -> str:
     """Empty when /health/ is 200 and every service is running and ready, else what is wrong."""
     try:
         health = requests.get(f"{api_url}/health/", timeout=5)
@@ -154,9 +158,9 @@ def stack_problem(stack_vars: dict[str, str], api_url: str, services: list[str])
         return f"/health/: {type(exc).__name__}"
     if health.status_code != 200:
         return f"/health/ {health.status_code} {health.text}"
-    if process_compose(stack_vars, "project", "state", timeout=60).returncode != 0:
+    if ProcessCompose(stack).run("project", "state", timeout=60).returncode != 0:
         return "process-compose is not answering"
-    procs = {p["name"]: p for p in process_list(stack_vars)}
+    procs = {p["name"]: p for p in ProcessCompose(stack).processes()}
     for name in services:
         p = procs.get(name)
         if p is None or not is_ready(p):
@@ -164,12 +168,12 @@ def stack_problem(stack_vars: dict[str, str], api_url: str, services: list[str])
     return ""
 
 
-def wait_healthy(stack_vars: dict[str, str], api_url: str, services: list[str], timeout: float) -> str:
+def wait_healthy(stack: Stack, api_url: str, services: list[str], timeout: float) -> str:
     deadline = time.monotonic() + timeout
-    problem = stack_problem(stack_vars, api_url, services)
+    problem = stack_problem(stack, api_url, services)
     while problem and time.monotonic() < deadline:
         time.sleep(0.5)
-        problem = stack_problem(stack_vars, api_url, services)
+        problem = stack_problem(stack, api_url, services)
     return problem
 
 
@@ -216,10 +220,10 @@ def summary(calls: list[Call]) -> str:
 
 
 @pytest.fixture(scope="session")
-def restart_env(stack_vars: dict[str, str], api_url: str) -> dict[str, str]:
-    """The running API's settings that `ops/stack.sh up` takes from the environment; fails early
+def restart_env(stack: Stack, api_url: str) -> dict[str, str]:
+    """The running API's settings that the stack's `up` takes from the environment; fails early
     when the throttles would get in the way."""
-    api_env = environ(api_master(stack_vars))
+    api_env = psutil.Process(api_master(stack)).environ()
     too_low = [key for key in THROTTLE_SCOPES if per_minute(api_env.get(key, "20/hour")) < MIN_RATE_PER_MINUTE]
     if too_low:
         pytest.fail(
@@ -240,26 +244,24 @@ def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
 
 
 @pytest.fixture
-def healthy_stack(
-    stack_vars: dict[str, str], api_url: str, services: list[str], restart_env: dict[str, str]
-) -> Iterator[None]:
+def healthy_stack(stack: Stack, api_url: str, services: list[str], restart_env: dict[str, str]) -> Iterator[None]:
     """Healthy before the fault; after it, healthy again for the next test: services left
     stopped are started, and a stack that does not recover is restarted (down, up)."""
-    problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
+    problem = wait_healthy(stack, api_url, services, HEALTHY_TIMEOUT)
     assert not problem, f"the stack is not healthy before the fault: {problem}"
     yield
-    if process_compose(stack_vars, "project", "state", timeout=60).returncode == 0:
-        for p in process_list(stack_vars):
+    if ProcessCompose(stack).run("project", "state", timeout=60).returncode == 0:
+        for p in ProcessCompose(stack).processes():
             if p["name"] in services and p["status"] != "Running":
-                process_compose(stack_vars, "process", "start", p["name"], timeout=60)
-        problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
+                ProcessCompose(stack).run("process", "start", p["name"], timeout=60)
+        problem = wait_healthy(stack, api_url, services, HEALTHY_TIMEOUT)
     else:
         problem = "process-compose is not running"
     if problem:
         run_stack("down", timeout=180, extra_env=restart_env)
         up = run_stack("up", *services, timeout=300, extra_env=restart_env)
         assert up.returncode == 0, up.stdout + up.stderr
-        problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
+        problem = wait_healthy(stack, api_url, services, HEALTHY_TIMEOUT)
         assert not problem, f"the stack did not recover after a restart: {problem}"
 
 
@@ -267,18 +269,18 @@ def healthy_stack(
 
 
 def test_redis_outage_keeps_the_api_serving(
-    stack_vars: dict[str, str], api_url: str, healthy_stack: None, report: Callable[[str], None]
+    stack: Stack, api_url: str, healthy_stack: None, report: Callable[[str], None]
 ) -> None:
-    master = api_master(stack_vars)
+    master = api_master(stack)
     workers = worker_pids(master)
-    api_restarts = proc(stack_vars, "api")["restarts"]
-    redis_signature = ("redis-server", f":{stack_vars['REDIS_PORT']}")
+    api_restarts = ProcessCompose(stack).process("api")["restarts"]
+    redis_signature = ("redis-server", f":{stack.vars['REDIS_PORT']}")
 
     # 1. Redis down and kept down (process-compose restarts a killed one within 2 s, too short
     #    for a full sign-up/login/me round): stopped through process-compose.
-    stopped = process_compose(stack_vars, "process", "stop", "redis", timeout=60)
+    stopped = ProcessCompose(stack).run("process", "stop", "redis", timeout=60)
     assert stopped.returncode == 0, stopped.stderr
-    assert proc(stack_vars, "redis")["status"] != "Running"
+    assert ProcessCompose(stack).process("redis")["status"] != "Running"
     calls = user_flow(api_url, "redis-down") + user_flow(api_url, "redis-down")
     health = call("health", "GET", f"{api_url}/health/")
     assert [c.status for c in calls] == [201, 200, 200] * 2, summary(calls)
@@ -288,7 +290,7 @@ def test_redis_outage_keeps_the_api_serving(
     assert health.status == 503, health.body
     assert health.body["checks"]["database"] == "ok", health.body
     assert health.body["checks"]["cache"] != "ok", health.body
-    started = process_compose(stack_vars, "process", "start", "redis", timeout=60)
+    started = ProcessCompose(stack).run("process", "start", "redis", timeout=60)
     assert started.returncode == 0, started.stderr
     back, _ = first_health_200(api_url, time.monotonic(), RECOVERY_BOUND)
     assert back is not None, "/health/ did not return to 200 after Redis was started again"
@@ -298,9 +300,9 @@ def test_redis_outage_keeps_the_api_serving(
     )
 
     # 2. Redis SIGKILLed: process-compose restarts it (on_failure, backoff 2 s).
-    before = proc(stack_vars, "redis")
+    before = ProcessCompose(stack).process("redis")
     assert before["restarts"] < 5, "process-compose would not restart Redis again (max_restarts)"
-    pid = service_pid(stack_vars, "redis", *redis_signature)
+    pid = service_pid(stack, "redis", *redis_signature)
     flow: list[Call] = []
     runner = threading.Thread(target=lambda: flow.extend(user_flow(api_url, "redis-kill")), daemon=True)
     killed_at = time.monotonic()
@@ -314,15 +316,15 @@ def test_redis_outage_keeps_the_api_serving(
     assert outage, f"no 503 seen while Redis was down: {summary(polls)}"
     assert all(p.body["checks"] == {"database": "ok", "cache": "unavailable"} for p in outage), outage[0].body
     assert [c.status for c in flow] == [201, 200, 200], summary(flow)
-    after = proc(stack_vars, "redis")
+    after = ProcessCompose(stack).process("redis")
     assert after["restarts"] > before["restarts"]
     assert after["pid"] != pid
-    service_pid(stack_vars, "redis", *redis_signature)
+    service_pid(stack, "redis", *redis_signature)
 
     # The API rode it out: same master, same workers, no restart by process-compose.
-    assert api_master(stack_vars) == master
+    assert api_master(stack) == master
     assert worker_pids(master) == workers
-    assert proc(stack_vars, "api")["restarts"] == api_restarts
+    assert ProcessCompose(stack).process("api")["restarts"] == api_restarts
     report(
         f"redis SIGKILL: restarted by process-compose, /health/ 200 again after {back - killed_at:.1f} s "
         f"({summary(polls)}); API meanwhile {summary(flow)}; gunicorn master {master} and workers unchanged"
@@ -361,13 +363,13 @@ EXPECTED = {"health": 200, "me": 200, "signup": 201}
 
 
 def test_postgres_killed_is_restarted_and_the_api_recovers(
-    stack_vars: dict[str, str], api_url: str, healthy_stack: None, report: Callable[[str], None]
+    stack: Stack, api_url: str, healthy_stack: None, report: Callable[[str], None]
 ) -> None:
     email, password, access = signed_in_user(api_url, "pg")
-    before = proc(stack_vars, "postgres")
+    before = ProcessCompose(stack).process("postgres")
     assert before["restarts"] < 5, "process-compose would not restart PostgreSQL again (max_restarts)"
-    pid = service_pid(stack_vars, "postgres", "postgres", f"-p {stack_vars['PG_PORT']}")
-    master = api_master(stack_vars)
+    pid = service_pid(stack, "postgres", "postgres", f"-p {stack.vars['PG_PORT']}")
+    master = api_master(stack)
 
     loop = RequestLoop(api_url, access)
     loop.start()
@@ -390,10 +392,10 @@ def test_postgres_killed_is_restarted_and_the_api_recovers(
     assert recovered <= back
     recovery = recovered - killed_at
 
-    after = proc(stack_vars, "postgres")
+    after = ProcessCompose(stack).process("postgres")
     assert after["restarts"] > before["restarts"], "PostgreSQL was not restarted by process-compose"
     assert after["pid"] != pid
-    assert api_master(stack_vars) == master, "the API was restarted"
+    assert api_master(stack) == master, "the API was restarted"
     assert recovery <= RECOVERY_BOUND, f"recovery took {recovery:.1f} s"
 
     before_kill = [c for c in loop.calls if c.end <= killed_at]
@@ -421,13 +423,13 @@ def test_postgres_killed_is_restarted_and_the_api_recovers(
 
 
 def test_worker_killed_under_load_is_replaced(
-    stack_vars: dict[str, str], api_url: str, healthy_stack: None, report: Callable[[str], None]
+    stack: Stack, api_url: str, healthy_stack: None, report: Callable[[str], None]
 ) -> None:
-    master = api_master(stack_vars)
-    concurrency = int(environ(master).get("WEB_CONCURRENCY", "2"))
+    master = api_master(stack)
+    concurrency = int(psutil.Process(master).environ().get("WEB_CONCURRENCY", "2"))
     workers = worker_pids(master)
     assert len(workers) == concurrency, workers
-    api_restarts = proc(stack_vars, "api")["restarts"]
+    api_restarts = ProcessCompose(stack).process("api")["restarts"]
     _, _, access = signed_in_user(api_url, "worker")
     auth = {"Authorization": f"Bearer {access}"}
 
@@ -470,8 +472,8 @@ def test_worker_killed_under_load_is_replaced(
     assert len(failures) <= 1, summary(failures)
     assert all(c.start <= killed_at and c.end >= kill_sent for c in failures), "a request failed away from the kill"
     assert len(calls) == threads * per_thread
-    assert api_master(stack_vars) == master
-    assert proc(stack_vars, "api")["restarts"] == api_restarts
+    assert api_master(stack) == master
+    assert ProcessCompose(stack).process("api")["restarts"] == api_restarts
     # Ready again soon after the load (one probe may meet a cache stall past its 0.5 s timeout).
     ready, _ = first_health_200(api_url, time.monotonic(), RECOVERY_BOUND)
     assert ready is not None
@@ -483,7 +485,7 @@ def test_worker_killed_under_load_is_replaced(
 
 
 def test_down_during_sign_ups_keeps_every_acknowledged_user(
-    stack_vars: dict[str, str],
+    stack: Stack,
     api_url: str,
     services: list[str],
     restart_env: dict[str, str],
@@ -525,7 +527,7 @@ def test_down_during_sign_ups_keeps_every_acknowledged_user(
 
     up = run_stack("up", *services, timeout=300, extra_env=restart_env)
     assert up.returncode == 0, up.stdout + up.stderr
-    problem = wait_healthy(stack_vars, api_url, services, HEALTHY_TIMEOUT)
+    problem = wait_healthy(stack, api_url, services, HEALTHY_TIMEOUT)
     assert not problem, problem
 
     acknowledged = {email for email, c in results if c.status == 201}

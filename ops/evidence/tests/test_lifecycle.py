@@ -6,80 +6,72 @@ next start does no crash recovery.
 """
 
 import os
-import socket
 import time
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
-from .conftest import cmdline, environ, process_list, run_stack
+from ops.stack.compose import ProcessCompose
+from ops.stack.driver import port_in_use
+from ops.stack.layout import Stack
+from ops.stack.services import SERVICES
+
+from .helpers import run_stack
 
 pytestmark = pytest.mark.lifecycle
 
-PORT_VARS = ("API_PORT", "PG_PORT", "MYSQL_PORT", "REDIS_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
 
-
-def stack_processes(stack_vars: dict[str, str]) -> list[str]:
+def stack_processes(stack: Stack) -> list[str]:
     """Live processes of this stack: they carry WORKSPACE_STACK=<control socket> in their
-    environment (set by ops/stack.sh up), or run inside a service's data dir (PostgreSQL
+    environment (set by the driver's `up`), or run inside a service's data dir (PostgreSQL
     and Redis overwrite their environment with their process title, but chdir there)."""
-    data_dir = Path(stack_vars["DATA_DIR"])
-    service_dirs = [data_dir / name for name in ("postgres", "mysql", "redis", "prometheus", "grafana")]
+    service_dirs = [stack.data_dir / service.name for service in SERVICES]
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if process.pid == os.getpid():
             continue
-        pid = int(entry.name)
         try:
-            ours = environ(pid).get("WORKSPACE_STACK") == stack_vars["PC_SOCKET"]
-            cwd = Path(os.readlink(entry / "cwd"))
-        except OSError:
+            ours = process.environ().get("WORKSPACE_STACK") == str(stack.pc_socket)
+            cwd = Path(process.cwd())
+        except (psutil.Error, OSError):
             continue
         if ours or any(cwd == d or d in cwd.parents for d in service_dirs):
-            found.append(f"{pid}: {cmdline(pid).strip()}")
+            found.append(f"{process.pid}: {' '.join(process.info['cmdline'] or [])}")
     return found
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def test_down_up_keeps_data_and_leaves_nothing_behind(
-    stack_vars: dict[str, str], services: list[str], api_url: str
-) -> None:
+def test_down_up_keeps_data_and_leaves_nothing_behind(stack: Stack, services: list[str], api_url: str) -> None:
     email = f"lifecycle-{uuid.uuid4().hex[:10]}@example.com"
     password = f"Lifecycle-{uuid.uuid4().hex[:8]}-pass-9"
-    assert stack_processes(stack_vars), "the process scan finds nothing even while the stack runs"
+    assert stack_processes(stack), "the process scan finds nothing even while the stack runs"
     created = requests.post(f"{api_url}/api/users/", json={"email": email, "password": password}, timeout=10)
     assert created.status_code == 201, created.text
 
     down = run_stack("down", timeout=180)
     assert down.returncode == 0, down.stdout + down.stderr
 
-    pid_file = Path(stack_vars["PC_PIDFILE"])
-    assert not pid_file.exists()
-    assert not Path(stack_vars["PC_SOCKET"]).exists()
+    assert not stack.pc_pidfile.exists()
+    assert not stack.pc_socket.exists()
     # A readiness probe process-compose started just before `down` may outlive it by a moment.
     deadline = time.monotonic() + 10
-    while (left := stack_processes(stack_vars)) and time.monotonic() < deadline:
+    while (left := stack_processes(stack)) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert left == []
-    busy = [var for var in PORT_VARS if port_in_use(int(stack_vars[var]))]
+    busy = [service.name for service in SERVICES if port_in_use(stack.port(service))]
     assert busy == [], f"still listening after down: {busy}"
 
-    pg_log = (Path(stack_vars["LOG_DIR"]) / "postgres.log").read_text()
+    pg_log = (stack.log_dir / "postgres.log").read_text()
     assert "received fast shutdown request" in pg_log
     assert "database system is shut down" in pg_log
 
     up = run_stack("up", *services, timeout=300)
     assert up.returncode == 0, up.stdout + up.stderr
-    assert {p["name"] for p in process_list(stack_vars) if p["status"] != "Disabled"} >= set(services)
+    assert {p["name"] for p in ProcessCompose(stack).processes() if p["status"] != "Disabled"} >= set(services)
 
-    pg_log = (Path(stack_vars["LOG_DIR"]) / "postgres.log").read_text()
+    pg_log = (stack.log_dir / "postgres.log").read_text()
     assert "was not properly shut down" not in pg_log
     assert "automatic recovery in progress" not in pg_log
 

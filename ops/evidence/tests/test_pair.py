@@ -24,17 +24,10 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from .conftest import (
-    dashboard_targets,
-    is_ready,
-    proc,
-    process_compose,
-    process_list,
-    run_stack,
-    substitute,
-    wait_for,
-    worker_pids,
-)
+from ops.stack.compose import ProcessCompose, is_ready
+from ops.stack.layout import Stack
+
+from .helpers import dashboard_targets, run_stack, substitute, wait_for, worker_pids
 
 pytestmark = pytest.mark.pair
 
@@ -53,7 +46,7 @@ class Pair:
 
 
 @pytest.fixture(scope="session")
-def pair(stack_vars: dict[str, str]) -> Iterator[Pair]:
+def pair(stack: Stack) -> Iterator[Pair]:
     started = False
     if run_stack("status", timeout=30).returncode != 0:
         up = run_stack("up-pair", timeout=300)
@@ -64,12 +57,12 @@ def pair(stack_vars: dict[str, str]) -> Iterator[Pair]:
             pytest.fail(f"`stack.sh up-pair` failed:\n{up.stdout}{up.stderr}")
         started = True
     try:
-        running = {p["name"] for p in process_list(stack_vars) if p["status"] == "Running"}
+        running = {p["name"] for p in ProcessCompose(stack).processes() if p["status"] == "Running"}
         if not {"api", "api-2", "lb"} <= running:
             pytest.skip("the running stack is not the scale-out variant: `just down`, then `just test-pair`")
-        upstreams = (f"127.0.0.1:{stack_vars['API_PORT']}", f"127.0.0.1:{stack_vars['API2_PORT']}")
+        upstreams = (f"127.0.0.1:{stack.vars['API_PORT']}", f"127.0.0.1:{stack.vars['API2_PORT']}")
         yield Pair(
-            lb=f"http://127.0.0.1:{stack_vars['LB_PORT']}",
+            lb=f"http://127.0.0.1:{stack.vars['LB_PORT']}",
             api=f"http://{upstreams[0]}",
             api2=f"http://{upstreams[1]}",
             upstreams=upstreams,
@@ -119,8 +112,8 @@ def throttle_limit(rate: str) -> int:
 # ------------------------------------------------------------------ (a) throttles
 
 
-def test_signup_throttle_is_shared_and_keys_on_the_client(pair: Pair, stack_vars: dict[str, str]) -> None:
-    limit = throttle_limit(stack_vars["PAIR_THROTTLE_SIGNUP"])
+def test_signup_throttle_is_shared_and_keys_on_the_client(pair: Pair, stack: Stack) -> None:
+    limit = throttle_limit(stack.vars["PAIR_THROTTLE_SIGNUP"])
     session = client()
     statuses, upstreams = [], []
     for i in range(limit + 1):
@@ -227,7 +220,7 @@ class Outcome:
     upstream: str  # X-Upstream, or the error
 
 
-def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars: dict[str, str]) -> None:
+def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack: Stack) -> None:
     """GETs through nginx from 8 threads; api-2 is stopped (process-compose: SIGTERM, gunicorn's
     graceful stop) once a few hundred have completed, and the load goes on for 3 s after it exited.
 
@@ -235,7 +228,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
     holds before exiting; a connection refused, or reset from the backlog, is an `error` to nginx,
     which resends the (idempotent) GET to api. So only a request a worker of api-2 was processing
     could fail (had the worker died before answering): at most one per worker, 0 expected."""
-    workers = worker_pids(int(proc(stack_vars, "api-2")["pid"]))
+    workers = worker_pids(int(ProcessCompose(stack).process("api-2")["pid"]))
     assert workers, "api-2's gunicorn master has no workers"
 
     outcomes: list[Outcome] = []
@@ -266,7 +259,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
         while len(outcomes) < 300 and time.monotonic() < deadline:
             time.sleep(0.05)
         stop_sent = time.monotonic()
-        stopped = process_compose(stack_vars, "process", "stop", "api-2", timeout=60)
+        stopped = ProcessCompose(stack).run("process", "stop", "api-2", timeout=60)
         stop_done = time.monotonic()
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
         time.sleep(3)
@@ -276,7 +269,7 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
             thread.join(timeout=30)
 
     try:
-        api2_after = proc(stack_vars, "api-2")
+        api2_after = ProcessCompose(stack).process("api-2")
         failures = [o for o in outcomes if o.status != 200]
         in_flight = [o for o in outcomes if o.started < stop_done and o.ended > stop_sent]
         # Answered by api-2 itself after the SIGTERM: its graceful stop finished them.
@@ -299,10 +292,10 @@ def test_stopping_an_instance_under_load_loses_no_request(pair: Pair, stack_vars
         assert len(failures) <= len(workers), failures
     finally:
         # Leave the pair whole for the next run (or for whoever started it).
-        started = process_compose(stack_vars, "process", "start", "api-2")
+        started = ProcessCompose(stack).run("process", "start", "api-2")
         assert started.returncode == 0, started.stdout + started.stderr
 
-        wait_for(lambda: is_ready(proc(stack_vars, "api-2")), 60, "api-2 to be ready again")
+        wait_for(lambda: is_ready(ProcessCompose(stack).process("api-2")), 60, "api-2 to be ready again")
         # nginx probes a failed server again after fail_timeout (5 s): wait until it does.
         session = client()
         wait_for(

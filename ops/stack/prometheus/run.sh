@@ -1,30 +1,8 @@
 #!/usr/bin/env bash
-# Prometheus on 127.0.0.1:$PROMETHEUS_PORT. Renders ops/prometheus/prometheus.yml
-# with the real ports and absolute rule paths into .data/prometheus/.
-export SERVICE_NAME=prometheus
-source "$(dirname "$0")/../lib.sh"
-PROMETHEUS="$(need_bin prometheus prometheus prometheus)"
-ensure_service_user
-mkdir -p "$DATA_DIR"; check_reachable "$DATA_DIR"
-mkdir -p "$DATA_DIR/prometheus/data"
-own_dir "$DATA_DIR/prometheus" 755   # recursive: one walk of the TSDB per start
-chmod 700 "$DATA_DIR/prometheus/data"
-port_free "$PROMETHEUS_PORT" prometheus
-cfg="$DATA_DIR/prometheus/prometheus.yml"
-# The api job's targets, comma-separated: one per API instance (`just up-pair` sets two), each
-# its own series (label instance), which the dashboard and the rules sum.
-api_targets="${PROMETHEUS_API_TARGETS:-127.0.0.1:${API_PORT}}"
-sed -e "s#\"127\.0\.0\.1:8000\"#\"${api_targets//,/\", \"}\"#" \
-    -e "s#127\.0\.0\.1:9090#127.0.0.1:${PROMETHEUS_PORT}#" \
-    -e "s#^\(\s*-\s*\)rules/#\1${OPS_DIR}/prometheus/rules/#" \
-    "$OPS_DIR/prometheus/prometheus.yml" >"$cfg.tmp"
-mv "$cfg.tmp" "$cfg"; chmod 644 "$cfg"
-if PROMTOOL="$(find_bin promtool)"; then
-  "$PROMTOOL" check config "$cfg" >/dev/null || { "$PROMTOOL" check config "$cfg"; die "invalid config"; }
-fi
-exec_as_service_user "$PROMETHEUS" \
-  --config.file="$cfg" \
-  --storage.tsdb.path="$DATA_DIR/prometheus/data" \
+# Prometheus on 127.0.0.1:$PROMETHEUS_PORT, with the copy of prometheus.yml the driver rendered
+# (real ports, one api target per API instance, absolute rule paths).
+set -euo pipefail
+dir="$DATA_DIR/prometheus"
+exec "$SERVICE_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
   --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-15d}" \
-  --web.listen-address="127.0.0.1:${PROMETHEUS_PORT}" \
-  --web.enable-lifecycle
+  --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle
