@@ -6,7 +6,7 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +57,27 @@ def command(script: str, as_user: bool) -> str:
     return "exec " + shlex.join(user.as_service_user(words) if as_user else words)
 
 
-def init_stamp(stack: Stack, service: Service) -> str:
-    """A hash of the settings an init step applies: it writes it last, and is skipped while it matches."""
-    values = [stack.vars.get(key, "") for key in (*service.settings, *service.secrets)]
-    return hashlib.sha256("\n".join(values).encode()).hexdigest()
+def init_stamp(stack: Stack, service: Service, init: Init) -> str:
+    """A hash of what an init step applies: it writes it last, and is left out while it matches."""
+    digest = hashlib.sha256()
+    for key in (*service.settings, *service.secrets, *init.vars):
+        digest.update(f"{key}={stack.vars.get(key, '')}\n".encode())
+    for path in sorted(path for pattern in init.inputs for path in ROOT.glob(pattern)):
+        digest.update(f"{path.relative_to(ROOT)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def stamp_file(stack: Stack, service: Service) -> Path:
+    return stack.data_dir / service.name / ".stack-init"
 
 
 def needs_init(stack: Stack, service: Service) -> bool:
-    if not service.init:
-        return False
-    stamp = stack.data_dir / service.name / ".stack-init"
-    return not (stamp.exists() and stamp.read_text().strip() == init_stamp(stack, service))
+    """Its init has not run with these settings, or a dependency's init runs (its data may be new)."""
+    if service.init:
+        stamp = stamp_file(stack, service)
+        if not stamp.exists() or stamp.read_text().strip() != init_stamp(stack, service, service.init):
+            return True
+    return any(needs_init(stack, services.by_name(dep)) for dep in service.depends_on)
 
 
 def environment(stack: Stack, service: Service, values: Mapping[str, str]) -> list[str]:
@@ -87,13 +97,18 @@ def runs_as_service_user(service: Service) -> bool:
     return False
 
 
-def process(stack: Stack, service: Service, names: Iterable[str], extra_env: Mapping[str, str]) -> dict[str, Any]:
+def dependencies(names: Iterable[str], started: Collection[str]) -> dict[str, Any]:
+    """process-compose's depends_on: a service must be ready, a one-shot must have succeeded."""
     one_shots = {s.init.name for s in (*services.SERVICES, services.API2) if s.init}
-    depends = {
-        dep: {"condition": "process_completed_successfully" if dep in one_shots else "process_healthy"}
-        for dep in (*service.depends_on, *([service.init.name] if service.init else []))
-        if dep in names
+    return {
+        name: {"condition": "process_completed_successfully" if name in one_shots else "process_healthy"}
+        for name in names
+        if name in started
     }
+
+
+def process(stack: Stack, service: Service, started: Collection[str], extra_env: Mapping[str, str]) -> dict[str, Any]:
+    depends = dependencies((*service.depends_on, *([service.init.name] if service.init else [])), started)
     entry: dict[str, Any] = {
         "description": f"{service.name} on 127.0.0.1:{stack.port(service)}",
         "command": command(service.run, runs_as_service_user(service)),
@@ -112,25 +127,33 @@ def process(stack: Stack, service: Service, names: Iterable[str], extra_env: Map
     return entry
 
 
-def one_shot(stack: Stack, service: Service, init: Init) -> dict[str, Any]:
+def one_shot(stack: Stack, service: Service, init: Init, started: Collection[str]) -> dict[str, Any]:
     return {
+        "depends_on": dependencies(service.depends_on, started),
         "command": command(init.command, init.as_service_user),
         "working_dir": str(ROOT),
         "log_location": str(stack.log_dir / f"{init.name}.log"),
         "log_configuration": LOG_CONFIGURATION,
-        "environment": environment(stack, service, {"INIT_STAMP": init_stamp(stack, service)}),
+        "environment": environment(
+            stack,
+            service,
+            {"INIT_STAMP": init_stamp(stack, service, init), "INIT_STAMP_FILE": str(stamp_file(stack, service))},
+        ),
         "availability": {"restart": "no"},
     }
 
 
-def config(stack: Stack, selected: Iterable[Service], pair: bool) -> dict[str, Any]:
+def config(stack: Stack, selected: Sequence[Service], pair: bool) -> dict[str, Any]:
     """process-compose's file for the selected services (JSON is YAML to process-compose)."""
     processes: dict[str, Any] = {}
-    inits = {s.init.name: one_shot(stack, s, s.init) for s in selected if s.init and needs_init(stack, s)}
+    init_names = {s.init.name for s in selected if s.init and needs_init(stack, s)}
+    started = init_names | {s.name for s in selected}
     for service in selected:
         extra = services.PAIR_API_ENV if pair and service.run == services.API.run else {}
-        processes[service.name] = process(stack, service, {*inits, *(s.name for s in selected)}, extra)
-    return {"version": "0.5", "name": "django-api-stack", "is_strict": True, "processes": processes | inits}
+        processes[service.name] = process(stack, service, started, extra)
+        if service.init and service.init.name in init_names:
+            processes[service.init.name] = one_shot(stack, service, service.init, started)
+    return {"version": "0.5", "name": "django-api-stack", "is_strict": True, "processes": processes}
 
 
 class ProcessCompose:

@@ -44,6 +44,8 @@ class Init:
     name: str
     command: str  # relative to ops/stack/
     as_service_user: bool = True
+    inputs: tuple[str, ...] = ()  # files (globs from the repository root) whose content it applies
+    vars: tuple[str, ...] = ()  # variables it depends on besides the service's settings and secrets
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def service(name: str, table: dict[str, Any]) -> Service:
         run=table.pop("run", f"{name}/run.sh"),
         tools=tuple(Tool(**{**tool, "names": tuple(tool["names"])}) for tool in table.pop("tools", [])),
         depends_on=tuple(table.pop("depends_on", ())),
-        init=Init(**table.pop("init")) if "init" in table else None,
+        init=init(table.pop("init")) if "init" in table else None,
         ready=probe(table.pop("ready")),
         live=probe(table.pop("live")) if "live" in table else None,
         stop_signal=signal.Signals[table.pop("stop_signal", "SIGTERM")],
@@ -88,6 +90,10 @@ def service(name: str, table: dict[str, Any]) -> Service:
         env=MappingProxyType(table.pop("env", {})),
         **table,  # stop_timeout, optional: as written
     )
+
+
+def init(table: dict[str, Any]) -> Init:
+    return Init(**{**table, "inputs": tuple(table.get("inputs", ())), "vars": tuple(table.get("vars", ()))})
 
 
 def probe(table: dict[str, Any]) -> Probe:

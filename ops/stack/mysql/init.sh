@@ -56,4 +56,4 @@ GRANT ALL PRIVILEGES ON \`test\\_%\`.* TO $u@'localhost';
 FLUSH PRIVILEGES;
 SQL
 write_cnf "$MYSQL_ROOT_PASSWORD"
-(umask 077; echo "$INIT_STAMP" >"$mysql_data/.stack-init")
+(umask 077; echo "$INIT_STAMP" >"$INIT_STAMP_FILE")

@@ -22,4 +22,4 @@ ALTER ROLE :"user" WITH LOGIN CREATEDB PASSWORD :'pass';
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8'' TEMPLATE template0', :'db', :'user')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 SQL
-(umask 077; echo "$INIT_STAMP" >"$PGDATA/.stack-init")
+(umask 077; echo "$INIT_STAMP" >"$INIT_STAMP_FILE")
