@@ -1,11 +1,6 @@
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_error
+from ops.evidence import gunicorn_server
 
 BACKEND = Path(__file__).resolve().parents[3]
 HEALTH_LIVE_SERIES = (
@@ -60,12 +56,6 @@ def test_metrics_refuses_an_unparseable_client_address(client):
     assert_error(client.get("/metrics", REMOTE_ADDR="not-an-ip"), 403)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - fixed loopback URL
         return str(response.read().decode())
@@ -74,7 +64,7 @@ def _get(url: str) -> str:
 @pytest.fixture
 def gunicorn(tmp_path):
     """The real server: gunicorn with two workers and the multiprocess metrics directory."""
-    port = _free_port()
+    port = gunicorn_server.free_port()
     env = {
         **os.environ,
         "DJANGO_ENV": "test",
@@ -88,22 +78,9 @@ def gunicorn(tmp_path):
         "JSON_LOGS": "True",
     }
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=BACKEND, env=env, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            _get(f"{base}/health/live/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield base, log
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
+    with gunicorn_server.serving(server):
+        yield server.url, log
 
 
 def _serving_pids(log: Path) -> set[int]:
