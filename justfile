@@ -58,13 +58,13 @@ audit: venv
 
 # --- Production artefacts ---
 
-# Check the image recipe (ops/image/Containerfile): lint, the image's virtualenv, its entrypoint on SQLite
-check-image:
-    bash ops/image/check.sh
+# Check the image recipe (ops/deploy/image/Containerfile): lint, the image's virtualenv, its entrypoint on SQLite
+check-image: venv
+    {{ venv }}/python -m ops.deploy.image.check
 
-# Render the Kubernetes manifests (ops/k8s) with kustomize and validate them offline
-check-k8s:
-    bash ops/k8s/check.sh
+# Render the Kubernetes manifests (ops/deploy/k8s) with kustomize and validate them offline
+check-k8s: venv
+    {{ venv }}/python -m ops.deploy.k8s.check
 
 # --- Workspace services (process-compose) ---
 # Every service binds 127.0.0.1; ports from env (defaults): API_PORT 8000, PG_PORT 5432,
