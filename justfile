@@ -157,9 +157,9 @@ test-faults *args: venv
 
 # --- Evidence: fuzzing ---
 
-# Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/fuzz/run.sh)
+# Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/evidence/fuzz/run.py)
 fuzz: venv
-    ops/fuzz/run.sh
+    {{ venv }}/python -m ops.evidence.fuzz.run
 
 # --- Evidence: benchmark ---
 
