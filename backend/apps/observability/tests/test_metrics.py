@@ -76,6 +76,7 @@ def gunicorn(tmp_path):
         "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "JSON_LOGS": "True",
+        "LOG_LEVEL": "DEBUG",  # the probes below log their access lines at DEBUG
     }
     log = tmp_path / "gunicorn.log"
     server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
