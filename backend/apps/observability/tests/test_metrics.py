@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_error
 from ops.evidence import gunicorn_server
+from testing import assert_error
 
 BACKEND = Path(__file__).resolve().parents[3]
 HEALTH_LIVE_SERIES = (
