@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from ops.evidence import backend, gunicorn_server
+from ops.evidence.gunicorn_server import GunicornError, Server
 from ops.stack import driver
 from ops.stack.driver import port_in_use
 from ops.stack.layout import Stack
@@ -269,57 +271,19 @@ def app_environment(cfg: Config, db: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}  # one-shots keep out of gunicorn's dir
-    out = subprocess.run(
-        [sys.executable, "manage.py", *args], env=env, cwd=BACKEND, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise BenchError(f"manage.py {args[0]} failed:\n{out.stdout}\n{out.stderr}")
-    return out.stdout
-
-
-BENCH_USER_SCRIPT = """
-import os
-from apps.users.models import User
-user, _ = User.objects.get_or_create(email=os.environ["BENCH_USER_EMAIL"])
-user.is_active = True
-user.set_password(os.environ["BENCH_USER_PASSWORD"])
-user.save()
-print(user.password.rsplit("$", 2)[0])  # algorithm and parameters, without salt and hash
-"""
-
-
 def prepare_database(env: dict[str, str]) -> tuple[str, str, str]:
     """Migrate and (re)create the bench user; returns email, password and its hash's algorithm/params."""
     log("migrating the bench database and creating the bench user")
-    manage(env, "migrate", "--noinput")
     email, password = "bench@example.com", secrets.token_urlsafe(24)
-    user_env = {**env, "BENCH_USER_EMAIL": email, "BENCH_USER_PASSWORD": password}
-    hasher = manage(user_env, "shell", "--no-imports", "-c", BENCH_USER_SCRIPT).strip()
-    return email, password, hasher
+    try:
+        backend.manage(env, "migrate", "--noinput", backend=BACKEND)
+        user = backend.reset_accounts([backend.Account(email, password)], env, BACKEND)[email]
+    except backend.ManageError as exc:
+        raise BenchError(str(exc)) from exc
+    return email, password, user.hasher
 
 
 # -------------------------------------------------------------------------------- gunicorn
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 @contextlib.contextmanager
@@ -327,43 +291,15 @@ def gunicorn(name: str, port: int, cwd: Path, args: list[str], env: dict[str, st
     if port_in_use(port):
         raise BenchError(f"port {port} for the {name} is in use; choose another with BENCH_*_PORT")
     log_path = WORK_DIR / "logs" / f"{name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    gunicorn_bin = str(Path(sys.executable).parent / "gunicorn")
-    # The control socket defaults to one path per user: two gunicorns (or a colleague's) would share it.
-    command = [gunicorn_bin, *args, "--no-control-socket"]
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(name, port, proc, log_path)
     try:
-        wait_ready(server, "/health/live/")
-        yield server
-    finally:
-        stop(server)
-
-
-def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise BenchError(f"{server.name} exited with {server.proc.returncode}:\n{log_tail(server.log_path)}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(server.url + path, timeout=2) as response:  # noqa: S310
-            if response.status == 200:
-                log(f"{server.name} ready on {server.url} (gunicorn pid {server.proc.pid})")
-                return
-        time.sleep(0.2)
-    raise BenchError(f"{server.name} not ready on {server.url} after {timeout:.0f}s:\n{log_tail(server.log_path)}")
-
-
-def stop(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-        try:
-            server.proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            log(f"{server.name} still running after SIGTERM: killing its process group")
-            os.killpg(server.proc.pid, signal.SIGKILL)
-            server.proc.wait()
-    log(f"{server.name} stopped")
+        with gunicorn_server.serving(
+            gunicorn_server.start(args, port=port, cwd=cwd, env=env, log_path=log_path, name=name)
+        ) as server:
+            log(f"{name} ready on {server.url} (gunicorn pid {server.proc.pid})")
+            yield server
+    except GunicornError as exc:
+        raise BenchError(str(exc)) from exc
+    log(f"{name} stopped")
 
 
 # ------------------------------------------------------------------------------ HTTP checks

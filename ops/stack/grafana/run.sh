@@ -12,6 +12,11 @@ state="$DATA_DIR/grafana"
 mkdir -p "$state/data" "$state/logs" "$state/plugins"
 export GRAFANA_DATA_DIR="$state/data" GRAFANA_LOGS_DIR="$state/logs" GRAFANA_PLUGINS_DIR="$state/plugins"
 export GRAFANA_PROVISIONING_DIR="$STACK_DIR/grafana/provisioning" GRAFANA_DASHBOARDS_DIR="$STACK_DIR/grafana/dashboards"
+# In a GitHub Codespace, links and redirects use the forwarded URL, https://<codespace>-<port>.<domain>/.
+if [ -n "${CODESPACE_NAME:-}" ] && [ -n "${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN:-}" ]; then
+  GRAFANA_ROOT_URL="https://${CODESPACE_NAME}-${GRAFANA_PORT}.${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}/"
+fi
+export GRAFANA_ROOT_URL="${GRAFANA_ROOT_URL:-http://127.0.0.1:${GRAFANA_PORT}/}"
 # grafana-server is the older name of `grafana server`.
 server=(); [ "$(basename "$SERVICE_BIN")" = grafana ] && server=(server)
 exec "$SERVICE_BIN" "${server[@]}" --homepath "$home" --config "$STACK_DIR/grafana/grafana.ini"

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for `just fuzz`, loaded through ops/fuzz/schemathesis.toml.
+"""Schemathesis hooks for `just fuzz`, loaded through schemathesis.toml beside it.
 
 Some of the API's rules depend on its state, which OpenAPI can't express: an email must not be in
 use by another account, `current_password` must be the caller's password, and a new password must
@@ -6,7 +6,7 @@ pass Django's password validators, which compare it with the account's email and
 a schema-valid test case is sent, its values are adjusted to satisfy these rules, so that it reaches
 the success path and a 400 on it remains a failure. Schema-violating cases are sent as generated.
 
-run.sh passes the acting account in FUZZ_ACTOR_ID, FUZZ_ACTOR_EMAIL and FUZZ_ACTOR_PASSWORD.
+run.py passes the acting account in FUZZ_ACTOR_ID, FUZZ_ACTOR_EMAIL and FUZZ_ACTOR_PASSWORD.
 """
 
 import importlib
@@ -34,7 +34,7 @@ CHANGES_PASSWORD = "POST /api/users/me/password/"
 EMAIL_MAX_LENGTH = 254
 
 # Django set up as in manage.py, for the API's own password validators and an unsaved User to compare with.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "backend"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "backend"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", importlib.import_module("config.env").settings_module())
 django.setup()
 
