@@ -6,17 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ..files import REPO, lock_consistent
-from ..outcome import in_ci
+from ops.evidence.tests.helpers import require_tool
+
+from ..files import NIX_HOW, REPO, lock_consistent
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    if shutil.which("nix-instantiate") is None:
-        missing = "nix-instantiate not on PATH: apt-get install nix-bin, or any Nix installation"
-        if in_ci():
-            pytest.fail(f"CI=true: {missing}")
-        pytest.skip(missing)
+    require_tool("nix-instantiate", NIX_HOW)
     for name in ("flake.nix", "flake.lock"):
         shutil.copy(REPO / name, tmp_path / name)
     return tmp_path
