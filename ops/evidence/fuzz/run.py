@@ -41,10 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops.evidence import backend
+from ops.stack.compose import ProcessCompose
+from ops.stack.layout import Stack
 
 FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[2]
-STACK = ROOT / "ops" / "stack.sh"
 NAMES = ("user", "peer", "staff")
 RUNS = (("user", "user"), ("staff", "staff"))  # (run, acting account)
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -75,14 +76,13 @@ class Target:
 
 
 def stack_running() -> bool:
-    return subprocess.run([STACK, "status"], capture_output=True, check=False).returncode == 0
+    return ProcessCompose(Stack.load()).answers()
 
 
 def stack_database_env() -> dict[str, str]:
-    """The API's database settings in the running stack, from the driver's `env` export lines."""
-    lines = subprocess.run([STACK, "env"], capture_output=True, text=True, check=True).stdout.splitlines()
-    pairs = (shlex.split(line.removeprefix("export "))[0].partition("=") for line in lines if "=" in line)
-    return {key: value for key, _, value in pairs}
+    """The API's database settings in the running stack, as the stack driver gives them to it."""
+    stack = Stack.load()
+    return stack.database_env(stack.vars.get("STACK_DB_ENGINE", "postgres"))
 
 
 def target() -> Target:
