@@ -4,6 +4,7 @@ With PROMETHEUS_MULTIPROC_DIR set, every worker writes its metrics there and /me
 sums them, so the figures are right whichever worker answers the scrape.
 """
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -21,16 +22,40 @@ accesslog = None  # the app logs one structured line per request (apps.observabi
 errorlog = "-"
 
 
+def metrics_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
 def on_starting(server: Any) -> None:
     """Metric files left by a previous run would be summed with the new ones: start empty."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = metrics_dir()
     if directory:
         shutil.rmtree(directory, ignore_errors=True)
         Path(directory).mkdir(parents=True, exist_ok=True)
 
 
+def pre_fork(server: Any, worker: Any) -> None:
+    """Number each worker with the lowest slot no live worker holds (a dead worker's slot is free)."""
+    taken = {other.metrics_slot for other in server.WORKERS.values()}
+    worker.metrics_slot = next(slot for slot in itertools.count() if slot not in taken)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Name the worker's metric files by its slot, not its pid, before the app creates any metric.
+
+    A replacement worker then reopens its predecessor's files and counts on from their values, so the
+    directory holds one set of files per slot however often workers are restarted (max_requests, a
+    timeout, a crash), and every scrape reads that many, not one set per worker ever started.
+    """
+    if metrics_dir():
+        from prometheus_client import values
+
+        identifier = f"worker-{worker.metrics_slot}"
+        values.ValueClass = values.MultiProcessValue(lambda: identifier)  # type: ignore[no-untyped-call]
+
+
 def child_exit(server: Any, worker: Any) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if metrics_dir():
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(f"worker-{worker.metrics_slot}")  # type: ignore[no-untyped-call]

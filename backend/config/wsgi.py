@@ -1,7 +1,9 @@
 """WSGI entry point, served by gunicorn (see backend/gunicorn.conf.py)."""
 
 import os
+from importlib import import_module
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 from config.env import settings_module
@@ -9,3 +11,7 @@ from config.env import settings_module
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 
 application = get_wsgi_application()
+
+# The URLconf imports every view (DRF, SimpleJWT, drf-spectacular): most of a worker's start-up.
+# Done here, a worker accepts connections once it is ready instead of stalling its first request.
+import_module(settings.ROOT_URLCONF)

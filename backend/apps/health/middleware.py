@@ -8,7 +8,6 @@ from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.urls import NoReverseMatch, ResolverMatch, get_script_prefix, resolve, reverse
-from django_prometheus.middleware import PrometheusAfterMiddleware
 
 PROBE_URL_NAMES = ("health-live", "health-ready")
 
@@ -20,8 +19,8 @@ class HealthProbeMiddleware:
     views but cost about a third of a liveness probe's time. Placed after the middleware every
     response needs (metrics before, request id and access log, security headers, Permissions-Policy,
     CSP), which still wrap it, this middleware applies what the skipped ones contribute to these
-    responses: Host validation and Content-Length (CommonMiddleware), X-Frame-Options, and
-    django-prometheus' per-view metrics, with the same labels. Every other request goes down the
+    responses: Host validation and Content-Length (CommonMiddleware), X-Frame-Options, and the
+    resolved view that labels the per-view metrics. Every other request goes down the
     full chain.
     """
 
@@ -29,7 +28,6 @@ class HealthProbeMiddleware:
         self.get_response = get_response
         self.common = CommonMiddleware(get_response)
         self.xframe = XFrameOptionsMiddleware(get_response)
-        self.metrics = PrometheusAfterMiddleware(get_response)
         self._routes: dict[str, ResolverMatch] | None = None
 
     def _probe_routes(self) -> dict[str, ResolverMatch]:
@@ -53,14 +51,10 @@ class HealthProbeMiddleware:
         # returns is left to the full chain, which repeats it.
         if self.common.process_request(request) is not None:
             return self.get_response(request)
-        self.metrics.process_request(request)
-        request.resolver_match = match
-        self.metrics.process_view(request, match.func, match.args, match.kwargs)
+        request.resolver_match = match  # the per-view metrics' label
         try:
             response = match.func(request, *match.args, **match.kwargs)
-        except Exception as exc:  # noqa: BLE001 - as Django's handler: counted, then answered with a 500
-            self.metrics.process_exception(request, exc)
+        except Exception as exc:  # noqa: BLE001 - as Django's handler: answered with a 500
             response = response_for_exception(request, exc)
-        response = self.metrics.process_response(request, response)
         response = self.xframe.process_response(request, response)
         return self.common.process_response(request, response)

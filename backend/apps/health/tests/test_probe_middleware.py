@@ -8,6 +8,7 @@ from django.urls import ResolverMatch
 from prometheus_client import REGISTRY
 
 from apps.health.middleware import HealthProbeMiddleware
+from apps.observability.request_metrics import RequestMetricsMiddleware
 from conftest import assert_error
 
 FAST_PATH = "apps.health.middleware.HealthProbeMiddleware"
@@ -77,11 +78,11 @@ def test_an_exception_in_the_view_is_counted_and_answered_with_a_500():
     def broken(request):
         raise RuntimeError("boom")
 
-    middleware = HealthProbeMiddleware(lambda request: HttpResponse())
-    middleware._routes = {"/health/live/": ResolverMatch(broken, (), {}, url_name="broken-live")}
+    probes = HealthProbeMiddleware(lambda request: HttpResponse())
+    probes._routes = {"/health/live/": ResolverMatch(broken, (), {}, url_name="broken-live")}
     before = served(view="broken-live", status="500")
 
-    response = middleware(RequestFactory().get("/health/live/"))
+    response = RequestMetricsMiddleware(probes)(RequestFactory().get("/health/live/"))
 
     assert response.status_code == 500
     assert served(view="broken-live", status="500") == before + 1

@@ -66,8 +66,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - fixed loopback URL
+def _get(url: str, timeout: float = 5) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed loopback URL
         return str(response.read().decode())
 
 
@@ -91,17 +91,18 @@ def gunicorn(tmp_path):
     with log.open("wb") as sink:
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=BACKEND, env=env, stderr=sink)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a loaded machine takes long to import Django
     while True:
         try:
-            _get(f"{base}/health/live/")
+            # Waits as long as the start may take: a probe given up on would still be counted later.
+            _get(f"{base}/health/live/", timeout=60)
             break
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
-    yield base, log
+    yield base, log, tmp_path / "metrics"
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
 
@@ -117,12 +118,36 @@ def _health_live_count(metrics: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_sum_every_gunicorn_worker(gunicorn):
-    base, log = gunicorn
+def _probe(base: str, times: int) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent connections reach both workers
+        list(pool.map(_get, [f"{base}/health/live/"] * times))
+
+
+def test_metrics_sum_every_gunicorn_worker_and_outlive_a_killed_one(gunicorn):
+    base, log, directory = gunicorn
     before = _health_live_count(_get(f"{base}/metrics"))
 
-    with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent connections reach both workers
-        list(pool.map(_get, [f"{base}/health/live/"] * 40))
+    _probe(base, 40)
 
     assert _health_live_count(_get(f"{base}/metrics")) == before + 40
-    assert len(_serving_pids(log)) >= 2
+    first_workers = _serving_pids(log)
+    assert len(first_workers) >= 2
+
+    # A worker dies; its replacement takes over its metric files: nothing counted is lost, and the
+    # directory keeps one set of files per worker slot instead of gaining a set per restart.
+    os.kill(min(first_workers), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not _serving_pids(log) - first_workers:
+        assert time.monotonic() < deadline, "no replacement worker served a request"
+        _probe(base, 8)
+    served = _health_live_count(_get(f"{base}/metrics"))
+    _probe(base, 40)
+
+    assert _health_live_count(_get(f"{base}/metrics")) == served + 40
+    assert served >= before + 40
+    assert sorted(path.name for path in directory.glob("*.db")) == [
+        "counter_worker-0.db",
+        "counter_worker-1.db",
+        "histogram_worker-0.db",
+        "histogram_worker-1.db",
+    ]
