@@ -15,6 +15,7 @@ default:
     @just --list --unsorted
 
 # Install the locked dependencies into .venv and create .env from .env.example if missing
+[group('dev')]
 setup:
     poetry install --no-root
     [ -f .env ] || cp .env.example .env
@@ -25,15 +26,18 @@ venv:
     [ -x {{ venv }}/django-admin ] || poetry install --no-root
 
 # Run the development server on SQLite and the local-memory cache (no services needed)
+[group('dev')]
 run port="8000": venv
     {{ manage }} migrate --noinput
     {{ manage }} runserver 127.0.0.1:{{ port }}
 
 # Run the test suite with coverage (SQLite unless DB_ENGINE/REDIS_URL point elsewhere)
+[group('check')]
 test *args: venv
     {{ venv }}/pytest --cov --cov-report=term {{ args }}
 
 # Lint: ruff, formatting, mypy, bandit, missing migrations and the production deploy check
+[group('check')]
 lint: venv
     {{ venv }}/ruff check .
     {{ venv }}/ruff format --check .
@@ -44,25 +48,63 @@ lint: venv
         ALLOWED_HOSTS=api.example.com {{ manage }} check --deploy --fail-level WARNING
 
 # Format and auto-fix: ruff format, ruff's safe fixes (imports included)
+[group('check')]
 fmt: venv
     {{ venv }}/ruff check --fix .
     {{ venv }}/ruff format .
 
 # Django's system checks for the current settings
+[group('dev')]
 check: venv
     {{ manage }} check
 
 # Scan the locked dependencies for known vulnerabilities (needs PyPI's JSON API)
+[group('check')]
 audit: venv
     {{ venv }}/pip-audit --strict --progress-spinner off
+
+# --- API contract: docs/openapi.yaml, committed ---
+
+oasdiff_version := "v1.38.0"
+
+# Regenerate docs/openapi.yaml from the code (`just test` fails while the committed copy is stale)
+[group('contract')]
+schema: venv
+    DJANGO_ENV=test {{ manage }} spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Breaking changes in docs/openapi.yaml against a revision's copy (default: where this branch left main), by oasdiff
+[group('contract')]
+[positional-arguments]
+schema-breaking base="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v oasdiff >/dev/null; then
+      missing="oasdiff is not on PATH: \`just install-oasdiff\` builds it (Go >= 1.26 from go.dev/dl; Debian 12's is too old)"
+      [[ ${CI:-} == true ]] && { echo "schema-breaking: $missing" >&2; exit 1; }
+      echo "schema-breaking: skipped, $missing"; exit 0
+    fi
+    base=${1:-$(git merge-base HEAD origin/main 2>/dev/null || git merge-base HEAD main)}
+    before=$(mktemp); trap 'rm -f "$before"' EXIT
+    if ! git show "$base:docs/openapi.yaml" >"$before" 2>/dev/null; then
+      echo "schema-breaking: no docs/openapi.yaml at $base, nothing to compare"; exit 0
+    fi
+    oasdiff breaking --fail-on ERR "$before" docs/openapi.yaml
+    echo "schema-breaking: no breaking change against $base"
+
+# Build oasdiff, the breaking-change checker, from its Go module (pinned) into DIR
+[group('contract')]
+install-oasdiff dir=(home_directory() / ".local/bin"):
+    GOBIN="{{ dir }}" go install github.com/oasdiff/oasdiff@{{ oasdiff_version }}
 
 # --- Production artefacts ---
 
 # Check the image recipe (ops/image/Containerfile): lint, the image's virtualenv, its entrypoint on SQLite
+[group('deploy')]
 check-image:
     bash ops/image/check.sh
 
 # Render the Kubernetes manifests (ops/k8s) with kustomize and validate them offline
+[group('deploy')]
 check-k8s:
     bash ops/k8s/check.sh
 
@@ -74,62 +116,75 @@ check-k8s:
 stack := justfile_directory() / "ops/stack.sh"
 
 # Start the services (all, or the named ones plus dependencies, e.g. `just up postgres redis api`) and wait until ready
+[group('stack')]
 [positional-arguments]
 up *services:
     @{{ stack }} up "$@"
 
 # Stop every service and process-compose itself (no process left behind)
+[group('stack')]
 down:
     @{{ stack }} down
 
 # Show every service's state, health and restarts
+[group('stack')]
 status:
     @{{ stack }} status
 
 # Print recent log lines of every service, or of one (`just logs api`); files in .data/logs/
+[group('stack')]
 [positional-arguments]
 logs service="":
     @{{ stack }} logs "$@"
 
 # Open process-compose's terminal UI on the running stack
+[group('stack')]
 attach:
     @{{ stack }} attach
 
 # Stop everything and delete .data/ (databases, metrics, Grafana state, secrets)
+[group('stack')]
 clean:
     @{{ stack }} clean
 
 # psql into the stack's PostgreSQL as the app user
+[group('stack')]
 [positional-arguments]
 psql *args:
     @{{ stack }} psql "$@"
 
 # MySQL client into the stack's MySQL/MariaDB as the app user
+[group('stack')]
 [positional-arguments]
 mysql *args:
     @{{ stack }} mysql "$@"
 
 # redis-cli against the stack's Redis
+[group('stack')]
 [positional-arguments]
 redis-cli *args:
     @{{ stack }} redis-cli "$@"
 
 # Run the backend test suite against the running PostgreSQL and Redis (`just up postgres redis` first)
+[group('stack')]
 [positional-arguments]
 test-postgres *args: venv
     @{{ stack }} test postgres "$@"
 
 # Run the backend test suite against the running MySQL/MariaDB and Redis (`just up mysql redis` first)
+[group('stack')]
 [positional-arguments]
 test-mysql *args: venv
     @{{ stack }} test mysql "$@"
 
 # Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/tests)
+[group('stack')]
 [positional-arguments]
 test-stack *args: venv
     {{ venv }}/pytest ops/tests -m stack "$@"
 
 # Down/up cycle of the running stack: no process left, clean PostgreSQL shutdown, data kept
+[group('stack')]
 [positional-arguments]
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/tests -m lifecycle "$@"
@@ -140,10 +195,12 @@ test-lifecycle *args: venv
 # `just status` and `just logs` work on it as on `just up`. See ops/README.md and docs/deployment.md.
 
 # Start the scale-out variant (postgres, redis, api, api-2, nginx `lb`, prometheus) and wait until ready
+[group('stack')]
 up-pair:
     @{{ stack }} up-pair
 
 # Check the scale-out variant through nginx (ops/tests, marker `pair`); starts and stops it when nothing runs
+[group('stack')]
 [positional-arguments]
 test-pair *args: venv
     {{ venv }}/pytest ops/tests -m pair "$@"
@@ -151,6 +208,7 @@ test-pair *args: venv
 # --- Evidence: fault injection ---
 
 # Kill Redis, PostgreSQL, a gunicorn worker and `down` mid-write on the running stack; check it heals (restarts the stack)
+[group('evidence')]
 [positional-arguments]
 test-faults *args: venv
     {{ venv }}/pytest ops/tests -m faults "$@"
@@ -158,17 +216,20 @@ test-faults *args: venv
 # --- Evidence: fuzzing ---
 
 # Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/fuzz/run.sh)
+[group('evidence')]
 fuzz: venv
     ops/fuzz/run.sh
 
 # --- Evidence: benchmark ---
 
 # wrk against the API (production settings) and a bare Django app, 5 interleaved rounds x 10 s per endpoint; writes docs/benchmarks.md
+[group('evidence')]
 [positional-arguments]
 bench *args: venv
     {{ venv }}/python -m ops.bench.run "$@"
 
 # The benchmark in 1 round x 2 s (CI): checks it runs end to end; table in .data/bench/short.md, docs untouched
+[group('evidence')]
 [positional-arguments]
 bench-short *args: venv
     BENCH_OUTPUT="${BENCH_OUTPUT:-.data/bench/short.md}" {{ venv }}/python -m ops.bench.run --rounds 1 --duration 2 "$@"

@@ -1,12 +1,37 @@
+import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from apps.observability.request_id import adopt_request_id
 
 access_log = logging.getLogger("apps.access")
+
+# Health probes and Prometheus scrapes: every few seconds from this machine, they would drown real traffic.
+ROUTINE_URL_NAMES = ("health-live", "health-ready", "metrics")
+
+
+@functools.cache
+def _routine_paths() -> frozenset[str]:
+    return frozenset(reverse(name) for name in ROUTINE_URL_NAMES)
+
+
+def _from_loopback(request: HttpRequest) -> bool:
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def access_level(request: HttpRequest, status: int) -> int:
+    """DEBUG for a successful probe or scrape from loopback, INFO for everything else (failures included)."""
+    if status < 400 and request.path in _routine_paths() and _from_loopback(request):
+        return logging.DEBUG
+    return logging.INFO
 
 
 class RequestIdMiddleware:
@@ -20,7 +45,8 @@ class RequestIdMiddleware:
         request_id = adopt_request_id(request.META.get("HTTP_X_REQUEST_ID"))
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        access_log.info(
+        access_log.log(
+            access_level(request, response.status_code),
             "%s %s %s",
             request.method,
             request.path,

@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]  # generic only in t
     """Django's user admin with email in place of username."""
 
     ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
+    list_display = ("__str__", "email", "is_staff", "is_active")
     search_fields = ("email", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),

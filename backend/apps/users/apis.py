@@ -53,6 +53,7 @@ class UserListCreateApi(GenericAPIView[User]):
 
     @extend_schema(
         operation_id="users_sign_up",
+        auth=[],  # public: no padlock in Swagger UI
         request=SignUpInputSerializer,
         responses={201: UserOutputSerializer},
         tags=["users"],

@@ -47,7 +47,7 @@ class User(AbstractUser):
         ordering = ("id",)
 
     def __str__(self) -> str:
-        return self.email
+        return self.get_full_name() or self.email
 
     def clean(self) -> None:
         super().clean()

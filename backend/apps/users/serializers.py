@@ -3,7 +3,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth import password_validation
 from django.core.validators import EmailValidator
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
@@ -56,6 +56,8 @@ class NewPasswordField(PasswordField):
     """Checked by Django's password validators in services; the schema states the length they require."""
 
 
+# Component names as a client author expects them (drf-spectacular adds Request/Patched/List).
+@extend_schema_serializer(component_name="User")
 class UserOutputSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
@@ -89,12 +91,14 @@ class _EmailInputSerializer(serializers.Serializer[Any]):
         return value
 
 
+@extend_schema_serializer(component_name="SignUp")
 class SignUpInputSerializer(_EmailInputSerializer):
     password = NewPasswordField()
     first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
     last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
 
+@extend_schema_serializer(component_name="ProfileUpdate")
 class ProfileUpdateInputSerializer(_EmailInputSerializer):
     """What users may change about themselves."""
 
@@ -103,6 +107,7 @@ class ProfileUpdateInputSerializer(_EmailInputSerializer):
     last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
 
 
+@extend_schema_serializer(component_name="StaffUserUpdate")
 class StaffUserUpdateInputSerializer(ProfileUpdateInputSerializer):
     """What staff may change about other accounts (further limited by services.user_update)."""
 
@@ -110,11 +115,13 @@ class StaffUserUpdateInputSerializer(ProfileUpdateInputSerializer):
     is_staff = StrictBooleanField(required=False)
 
 
+@extend_schema_serializer(component_name="PasswordChange")
 class PasswordChangeInputSerializer(serializers.Serializer[Any]):
     current_password = PasswordField()
     new_password = NewPasswordField()
 
 
+@extend_schema_serializer(component_name="TokenObtain")
 class TokenObtainInputSerializer(TokenObtainPairSerializer):
     """SimpleJWT's, reading the password as sign-up stored it: untrimmed."""
 

@@ -156,6 +156,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BACKEND_DIR / "staticfiles")
+# Served at the site root by WhiteNoise: /favicon.ico, which browsers ask for on every docs page.
+WHITENOISE_ROOT = BACKEND_DIR / "config" / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

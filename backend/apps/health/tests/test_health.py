@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,8 +29,27 @@ def test_ready_checks_database_and_cache_without_writing(client, django_assert_n
         response = client.get("/health/")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert _without_timestamp(response) == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
     assert queries.captured_queries[0]["sql"].strip().upper() == "SELECT 1"
+
+
+def _without_timestamp(response: Any) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    datetime.fromisoformat(body.pop("timestamp"))
+    return body
+
+
+@pytest.mark.django_db
+def test_health_check_returns_ok_with_a_utc_timestamp(client):
+    # Ported from the original template's suite: {"status": "ok", "timestamp": <ISO 8601>}.
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    stamp = datetime.fromisoformat(body["timestamp"])
+    assert stamp.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - stamp) < timedelta(minutes=1)
 
 
 @pytest.mark.django_db
@@ -56,7 +76,7 @@ def test_a_database_outage_is_a_503_on_ready_and_on_the_api(client):
         settings_dict.update(saved)
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "checks": {"database": "unavailable", "cache": "ok"}}
+    assert _without_timestamp(response) == {"status": "error", "checks": {"database": "unavailable", "cache": "ok"}}
     assert_error(api_response, 503, "service_unavailable")  # the API too: a clean, retryable error
 
 
@@ -72,7 +92,7 @@ def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(client, setting
     response = client.get("/health/")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "checks": {"database": "ok", "cache": "unavailable"}}
+    assert _without_timestamp(response) == {"status": "error", "checks": {"database": "ok", "cache": "unavailable"}}
 
 
 def test_cache_failure_that_raises_is_reported_not_raised(monkeypatch):

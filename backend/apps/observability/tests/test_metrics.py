@@ -86,6 +86,7 @@ def gunicorn(tmp_path):
         "WEB_CONCURRENCY": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "JSON_LOGS": "True",
+        "LOG_LEVEL": "DEBUG",  # the probes below log their access lines at DEBUG
     }
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as sink:

@@ -68,7 +68,7 @@ def test_every_log_line_of_a_request_carries_its_id_and_it_is_cleared_after(clie
 
 
 def test_json_access_line_has_the_documented_fields(client, json_log):
-    client.get("/health/live/")
+    client.get("/health/live/", REMOTE_ADDR="203.0.113.5")  # a probe from elsewhere is real traffic: INFO
 
     (access,) = [record for record in lines(json_log) if record["logger"] == "apps.access"]
     assert {"time", "level", "logger", "message", "request_id", "method", "path", "status", "duration_ms"} <= set(
@@ -89,3 +89,23 @@ def test_outside_a_request_the_log_id_is_a_dash():
     RequestIdFilter().filter(record)
 
     assert getattr(record, "request_id", None) == "-"
+
+
+@pytest.mark.parametrize("path", ["/health/live/", "/health/", "/metrics"])
+def test_probes_and_scrapes_from_loopback_log_at_debug(client, caplog, db, path):
+    caplog.set_level(logging.DEBUG, logger="apps.access")
+
+    assert client.get(path, REMOTE_ADDR="127.0.0.1").status_code == 200
+    client.get("/api/users/me/", REMOTE_ADDR="127.0.0.1")
+
+    levels = {record.path: record.levelname for record in caplog.records if record.name == "apps.access"}
+    assert levels == {path: "DEBUG", "/api/users/me/": "INFO"}
+
+
+def test_a_failing_probe_from_loopback_stays_at_info(client, caplog, monkeypatch):
+    monkeypatch.setattr("apps.health.views.check_database", lambda: "unavailable")
+    caplog.set_level(logging.DEBUG, logger="apps.access")
+
+    assert client.get("/health/", REMOTE_ADDR="::1").status_code == 503
+
+    assert [r.levelname for r in caplog.records if r.name == "apps.access"] == ["INFO"]

@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 
 from apps.users.models import User
 from conftest import PASSWORD, assert_error, make_user
@@ -83,8 +84,24 @@ def test_password_change_then_login_with_the_new_one(user_api, api, user):
     assert_error(api.post("/api/token/", {"email": user.email, "password": PASSWORD}, format="json"), 401)
 
 
-def test_user_str_is_the_email():
+def test_user_str_is_the_full_name():
+    # Ported from the original template's suite.
+    assert str(make_user("john@example.com", first_name="John", last_name="Doe")) == "John Doe"
+
+
+def test_user_str_falls_back_to_the_email():
     assert str(make_user("Str@Example.com")) == "str@example.com"
+
+
+def test_admin_user_list_shows_the_full_name(client):
+    admin = make_user("root@example.com", is_staff=True, is_superuser=True)
+    make_user("john@example.com", first_name="John", last_name="Doe")
+    client.force_login(admin)
+
+    response = client.get(reverse("admin:users_user_changelist"))
+
+    assert response.status_code == 200
+    assert "John Doe" in response.content.decode()
 
 
 def test_natural_key_lookup_ignores_case():
