@@ -9,7 +9,7 @@ from django.core.cache import cache
 from redis import Redis
 
 from apps.api import throttling
-from conftest import PASSWORD, assert_error
+from testing import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from conftest import assert_error
+from testing import assert_error
 
 REPORT = "/csp-report/"
 LEGACY = {
