@@ -66,7 +66,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _get(url: str, timeout: float = 5) -> str:
+def _get(url: str, timeout: float = 30) -> str:
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed loopback URL
         return str(response.read().decode())
 
