@@ -12,6 +12,11 @@ from typing import Any
 
 bind = f"{os.environ.get('API_HOST', '127.0.0.1')}:{os.environ.get('API_PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Sync workers, measured against gthread (4 threads, keep-alive) with the bare app under the same
+# settings (docs/benchmarks.md, "Worker model"): gthread's gain is keep-alive, which the bare app
+# gains as much from, and its tail latency under overload was worse. Behind a proxy that keeps
+# upstream connections open, `GUNICORN_CMD_ARGS="--worker-class gthread --threads 4"` opts in.
+worker_class = "sync"
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
