@@ -143,6 +143,12 @@ status:
 logs service="":
     @{{ stack }} logs "$@"
 
+# Restart services of the running stack (`just restart api`); their readiness probes apply again
+[group('stack')]
+[positional-arguments]
+restart +services:
+    @{{ stack }} restart "$@"
+
 # Open process-compose's terminal UI on the running stack
 [group('stack')]
 attach:
