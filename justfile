@@ -38,13 +38,14 @@ run port="8000": venv
 test *args: venv
     {{ venv }}/pytest --cov --cov-report=term {{ args }}
 
-# Lint: ruff, formatting, mypy, bandit, missing migrations and the production deploy check
+# Lint: ruff, formatting, mypy, import contracts (no cycles), bandit, missing migrations and the production deploy check
 [group('check')]
 lint: venv
     {{ venv }}/ruff check .
     {{ venv }}/ruff format --check .
     {{ venv }}/mypy backend ops
-    {{ venv }}/bandit -q -c pyproject.toml -r backend -x '*/tests/*,backend/conftest.py,backend/config/settings/test.py'
+    PYTHONPATH=backend {{ venv }}/lint-imports --no-cache
+    {{ venv }}/bandit -q -c pyproject.toml -r backend -x '*/tests/*,backend/conftest.py,backend/testing/*,backend/config/settings/test.py'
     DJANGO_ENV=test {{ manage }} makemigrations --check --dry-run
     DJANGO_ENV=production DEBUG=0 SECRET_KEY="$({{ venv }}/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
         ALLOWED_HOSTS=api.example.com {{ manage }} check --deploy --fail-level WARNING

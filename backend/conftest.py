@@ -1,16 +1,13 @@
-"""Fixtures shared by every app's tests: an API client, users, and tokens."""
+"""Fixtures shared by every app's tests: an API client, users, and tokens (helpers: the `testing` package)."""
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
-
-PASSWORD = "correct-Horse-battery-9"
+from testing import PASSWORD, client_for, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -24,10 +21,6 @@ def _clear_cache() -> Iterator[None]:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-def make_user(email: str, **extra: Any) -> User:
-    return User.objects.create_user(email=email, password=PASSWORD, **extra)
 
 
 @pytest.fixture
@@ -50,16 +43,6 @@ def superuser(db: None) -> User:
     return User.objects.create_superuser(email="root@example.com", password=PASSWORD)
 
 
-def bearer(user: User) -> str:
-    return f"Bearer {RefreshToken.for_user(user).access_token}"
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(user))
-    return client
-
-
 @pytest.fixture
 def user_api(user: User) -> APIClient:
     return client_for(user)
@@ -73,16 +56,3 @@ def staff_api(staff: User) -> APIClient:
 @pytest.fixture
 def superuser_api(superuser: User) -> APIClient:
     return client_for(superuser)
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """The response is the API's one error shape with this status (and code)."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body: dict[str, Any] = response.json()
-    assert {"status", "code", "detail", "request_id"} <= body.keys()
-    assert body["status"] == status
-    assert body["request_id"] == response["X-Request-ID"]
-    if code is not None:
-        assert body["code"] == code
-    return body

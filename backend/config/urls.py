@@ -3,14 +3,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from apps.health import views as health
 from apps.observability.metrics import metrics
 from apps.users.urls import token_urlpatterns, user_urlpatterns
 
 urlpatterns = [
+    # Probes first and unnested: Django tries patterns in order, so they resolve in one step.
+    path("health/live/", health.live, name="health-live"),
+    path("health/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("api/users/", include(user_urlpatterns)),
     path("api/token/", include(token_urlpatterns)),
-    path("health/", include("apps.health.urls")),
     path("metrics", metrics, name="metrics"),
     path("csp-report/", include("apps.security.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

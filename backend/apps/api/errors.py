@@ -3,7 +3,8 @@
     {"status": 400, "code": "invalid", "detail": "Invalid input.",
      "errors": {"email": ["..."]}, "request_id": "..."}
 
-`errors` (messages by field) is present only for validation errors.
+`errors` (messages by field) is present only for validation errors. Services raise Django's
+ValidationError and PermissionDenied; the handler answers them like DRF's own.
 """
 
 import logging
@@ -13,14 +14,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 from apps.api.exceptions import DatabaseUnavailable, PayloadTooLarge
-from apps.observability.request_id import current_request_id
+from apps.api.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +52,9 @@ def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
-        return exceptions.PermissionDenied()
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, OperationalError | InterfaceError):  # lost or refused connection, not a bug
         logger.error("database unavailable: %s", exc)
         return DatabaseUnavailable()

@@ -1,6 +1,6 @@
 import logging
 
-from apps.observability.request_id import current_request_id
+from apps.api.request_id import current_request_id
 
 
 class RequestIdFilter(logging.Filter):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from apps.observability.request_id import adopt_request_id
+from apps.api.request_id import adopt_request_id
 
 access_log = logging.getLogger("apps.access")
 

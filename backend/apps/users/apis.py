@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from apps.api.throttling import SignUpRateThrottle
-from apps.users import services
+from apps.users import selectors, services
 from apps.users.models import User
 from apps.users.serializers import (
     PasswordChangeInputSerializer,
@@ -21,8 +22,8 @@ from apps.users.serializers import (
 )
 
 
-def _validated(serializer_class: type, request: Request, **context: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, context=context)
+def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
@@ -34,8 +35,10 @@ def _output(user: User, status_code: int = status.HTTP_200_OK) -> Response:
 class UserListCreateApi(GenericAPIView[User]):
     """`POST` is public sign-up (strictly throttled); `GET` lists accounts for staff."""
 
-    queryset = User.objects.all()
     serializer_class = UserOutputSerializer
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
 
     def get_permissions(self) -> list[permissions.BasePermission]:
         if self.request.method == "POST":
@@ -84,7 +87,7 @@ class UserMeApi(GenericAPIView[User]):
     )
     def patch(self, request: Request) -> Response:
         user = self.get_object()
-        data = _validated(ProfileUpdateInputSerializer, request, user=user)
+        data = _validated(ProfileUpdateInputSerializer, request)
         return _output(services.user_update(user=user, actor=user, data=data))
 
 
@@ -107,10 +110,12 @@ class UserMePasswordApi(GenericAPIView[User]):
 class UserDetailApi(GenericAPIView[User]):
     """Staff only: read, change or delete one account."""
 
-    queryset = User.objects.all()
     serializer_class = UserOutputSerializer
     permission_classes = (permissions.IsAdminUser,)
     http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
 
     @extend_schema(operation_id="users_retrieve", responses=UserOutputSerializer, tags=["users"])
     def get(self, request: Request, pk: int) -> Response:
@@ -124,7 +129,7 @@ class UserDetailApi(GenericAPIView[User]):
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_object()
-        data = _validated(StaffUserUpdateInputSerializer, request, user=user)
+        data = _validated(StaffUserUpdateInputSerializer, request)
         return _output(services.user_update(user=user, actor=request.user, data=data))  # type: ignore[arg-type]
 
     @extend_schema(

@@ -1,5 +1,4 @@
-import copy
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.validators import EmailValidator
@@ -7,35 +6,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from apps.api.fields import PasswordField, StrictBooleanField, StrictCharField
 from apps.users.models import User, normalize_email
-from apps.users.services import DUPLICATE_EMAIL, email_taken
-
-
-class StrictCharField(serializers.CharField):
-    """Text only: DRF turns numbers into strings, which the schema's `type: string` doesn't allow."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only: DRF also takes "yes", "on", 1 and more, which `type: boolean` doesn't allow."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class PasswordField(StrictCharField):
-    """Kept as typed: trimming spaces would store a password that the token endpoint then refuses."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}, **kwargs
-        )
 
 
 def _password_min_length() -> int:
@@ -64,20 +36,9 @@ class UserOutputSerializer(serializers.ModelSerializer[User]):
         fields = ("id", "email", "first_name", "last_name", "is_active", "is_staff", "date_joined")
         read_only_fields = fields
 
-    _field_templates: ClassVar[dict[str, Any]]
-
-    def get_fields(self) -> dict[str, Any]:
-        # ModelSerializer rebuilds every field from the model for each instance, a quarter of
-        # GET /api/users/me/; they depend only on the class, so they are built once and copied,
-        # as DRF does with a plain Serializer's declared fields.
-        cls = type(self)
-        if "_field_templates" not in cls.__dict__:
-            cls._field_templates = super().get_fields()
-        return copy.deepcopy(cls._field_templates)
-
 
 class _EmailInputSerializer(serializers.Serializer[Any]):
-    """Rejects an address already in use (by someone other than the user being edited)."""
+    """An address the column can store; whether it is free, services decide when saving."""
 
     email = serializers.EmailField(max_length=254)
 
@@ -86,13 +47,13 @@ class _EmailInputSerializer(serializers.Serializer[Any]):
         # and lower-casing lengthens some letters (İ), past what the column stores.
         if len(value.rpartition("@")[0]) > 64 or len(normalize_email(value)) > 254:
             raise serializers.ValidationError(EmailValidator.message)
-        if email_taken(value, exclude=self.context.get("user")):
-            raise serializers.ValidationError(DUPLICATE_EMAIL)
         return value
 
 
 @extend_schema_serializer(component_name="SignUp")
 class SignUpInputSerializer(_EmailInputSerializer):
+    """A new account: an email address not in use yet and a password Django's validators accept."""
+
     password = NewPasswordField()
     first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
     last_name = StrictCharField(max_length=150, required=False, allow_blank=True)

@@ -2,14 +2,15 @@
 
 Privilege rule: staff manage ordinary accounts; only a superuser may touch a staff or
 superuser account or grant staff; nobody changes their own access through the staff API.
+Rules are broken with Django's ValidationError and PermissionDenied, which apps.api answers
+in the API's error shape; nothing here knows about HTTP.
 """
 
 from typing import Any
 
 from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.users.models import User, normalize_email
 
@@ -19,8 +20,8 @@ DUPLICATE_EMAIL = "A user with this email already exists."
 def validate_new_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise ValidationError({"password": list(exc.messages)}) from exc
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
@@ -65,13 +66,9 @@ def ensure_can_manage(actor: User, target: User) -> None:
         raise PermissionDenied("Only a superuser can manage staff accounts.")
 
 
-def email_taken(email: str, *, exclude: User | None = None) -> bool:
-    users = User.objects.filter(email=normalize_email(email))
-    return users.exclude(pk=exclude.pk).exists() if exclude else users.exists()
-
-
 def _save(user: User) -> None:
-    # The serializer checked the email first; a concurrent sign-up can still win the race.
+    # The one place the unique-email rule is answered: the column's unique index decides, so two
+    # concurrent sign-ups can't both pass a check made before the write.
     try:
         with transaction.atomic():
             user.save()

@@ -42,9 +42,7 @@ MIDDLEWARE = [
     "apps.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    "apps.security.middleware.CSPMiddleware",  # django-csp's, with the policy string built once
-    # Health probes stop here: what the rest of the chain would add to them, it adds itself.
-    "apps.health.middleware.HealthProbeMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +60,10 @@ if SILK_ENABLED:
     )
     SILKY_AUTHENTICATION = True
     SILKY_AUTHORISATION = True  # Silk's default permission check is `user.is_staff`.
+
+# Admin messages in the session: the default cookie-then-session storage builds a cookie signer on every
+# request, probes and API calls included, for messages only the admin shows.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from apps.api import errors
 from apps.users.models import User
-from conftest import PASSWORD, assert_error
+from testing import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-from conftest import PASSWORD, assert_error
+from testing import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 

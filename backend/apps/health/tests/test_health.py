@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 
-from conftest import assert_error, make_user
+from testing import assert_error, make_user
 
 
 def test_live_touches_no_dependency(client, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_error
+from testing import assert_error
 
 BACKEND = Path(__file__).resolve().parents[3]
 HEALTH_LIVE_SERIES = (

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from pythonjsonlogger.json import JsonFormatter
 
+from apps.api.request_id import current_request_id
 from apps.observability.logging import RequestIdFilter
-from apps.observability.request_id import current_request_id
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 

@@ -4,7 +4,7 @@ import logging
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
-from conftest import assert_error
+from testing import assert_error
 
 REPORT = "/csp-report/"
 LEGACY = {

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.users.models import User
-from conftest import PASSWORD, assert_error, make_user
+from testing import PASSWORD, assert_error, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.users.models import User
-from conftest import PASSWORD, assert_error
+from testing import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ may change, delete or promote a privileged account, and non-staff can't touch an
 import pytest
 
 from apps.users.models import User
-from conftest import PASSWORD, assert_error, make_user
+from testing import PASSWORD, assert_error, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users.models import User
-from conftest import PASSWORD, assert_error
+from testing import PASSWORD, assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,8 @@
 """The id that ties a request's log lines and its error body to its X-Request-ID header.
 
-Hand-written because the libraries for this accept only UUIDs and clear the id before
-django.request logs the response.
+Part of the API's contract (the header and every error body carry it), so it lives beside the error
+shape; apps.observability sets it per request and writes it into log lines. Hand-written because the
+libraries for this accept only UUIDs and clear the id before django.request logs the response.
 """
 
 import re
