@@ -31,7 +31,12 @@ export GRAFANA_LOGS_DIR="$DATA_DIR/grafana/logs"
 export GRAFANA_PLUGINS_DIR="$DATA_DIR/grafana/plugins"
 export GRAFANA_PROVISIONING_DIR="$OPS_DIR/grafana/provisioning"
 export GRAFANA_DASHBOARDS_DIR="$OPS_DIR/grafana/dashboards"
-export GRAFANA_PORT PROMETHEUS_PORT GRAFANA_ADMIN_USER GRAFANA_ADMIN_PASSWORD
+# In a GitHub Codespace, links and redirects use the forwarded URL, https://<codespace>-<port>.<domain>/.
+if [ -n "${CODESPACE_NAME:-}" ] && [ -n "${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN:-}" ]; then
+  GRAFANA_ROOT_URL="https://${CODESPACE_NAME}-${GRAFANA_PORT}.${GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN}/"
+fi
+GRAFANA_ROOT_URL="${GRAFANA_ROOT_URL:-http://127.0.0.1:${GRAFANA_PORT}/}"
+export GRAFANA_PORT PROMETHEUS_PORT GRAFANA_ADMIN_USER GRAFANA_ADMIN_PASSWORD GRAFANA_ROOT_URL
 # grafana.ini reads these through $__env{...}; keep GF_* overrides from the user.
 
 log "home path $HOMEPATH"

@@ -19,9 +19,9 @@ sed -e "s#\"127\.0\.0\.1:8000\"#\"${api_targets//,/\", \"}\"#" \
     -e "s#^\(\s*-\s*\)rules/#\1${OPS_DIR}/prometheus/rules/#" \
     "$OPS_DIR/prometheus/prometheus.yml" >"$cfg.tmp"
 mv "$cfg.tmp" "$cfg"; chmod 644 "$cfg"
-if PROMTOOL="$(find_bin promtool)"; then
-  "$PROMTOOL" check config "$cfg" >/dev/null || { "$PROMTOOL" check config "$cfg"; die "invalid config"; }
-fi
+# promtool ships beside prometheus (Debian's package; nixpkgs' prometheus.cli): no silent skip.
+PROMTOOL="$(need_bin promtool prometheus.cli prometheus)"
+"$PROMTOOL" check config "$cfg" >/dev/null || { "$PROMTOOL" check config "$cfg"; die "invalid config"; }
 exec_as_service_user "$PROMETHEUS" \
   --config.file="$cfg" \
   --storage.tsdb.path="$DATA_DIR/prometheus/data" \
