@@ -26,6 +26,7 @@
 #   nginx            -> pkgs/top-level/all-packages.nix (nginx = nginxStable, servers/http/nginx/stable.nix);
 #                       the NixOS nginx module's default package
 #   util-linux       -> pkgs/by-name/ut/util-linux/package.nix (meta.platforms = unix)
+#   shellcheck       -> pkgs/development/tools/shellcheck/default.nix (wraps haskellPackages.ShellCheck)
 #   prometheus.cli   -> pkgs/by-name/pr/prometheus/package.nix: outputs [ "out" "doc" "cli" ],
 #                       postInstall `moveToOutput bin/promtool $cli` (promtool is not in `out`)
 #   actionlint       -> pkgs/by-name/ac/actionlint/package.nix (the workflow check, ops/workspace)
@@ -90,6 +91,7 @@
               pkgs.nginx # the load balancer of `just up-pair`
               pkgs.pkg-config
               pkgs.nixfmt
+              pkgs.shellcheck
               # setsid detaches the stack from the shell; setpriv drops root for the services.
               pkgs.util-linux
               pkgs.actionlint
