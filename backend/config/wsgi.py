@@ -1,14 +1,13 @@
 """WSGI entry point, served by gunicorn (see backend/gunicorn.conf.py)."""
 
-import os
 from importlib import import_module
 
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from config.env import settings_module
+from config.env import prepare_process
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
+prepare_process()
 
 application = get_wsgi_application()
 

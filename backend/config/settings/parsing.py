@@ -46,3 +46,10 @@ def csp_settings(*, report_only_default: bool) -> tuple[dict[str, Any] | None, d
         return None, None
     policy = {"DIRECTIVES": parse_csp_policy(env.str("CSP_POLICY", default=DEFAULT_CSP_POLICY))}
     return (None, policy) if env.bool("CSP_REPORT_ONLY", default=report_only_default) else (policy, None)
+
+
+def codespace_forwarded_host(port: int) -> str | None:
+    """The host GitHub Codespaces serves `port` on (https://<codespace>-<port>.<domain>); None outside one."""
+    name = env.str("CODESPACE_NAME", default="")
+    domain = env.str("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", default="")
+    return f"{name}-{port}.{domain}" if name and domain else None
