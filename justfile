@@ -14,11 +14,13 @@ manage := venv / "python backend/manage.py"
 default:
     @just --list --unsorted
 
-# Install the locked dependencies into .venv and create .env from .env.example if missing
+# Install the locked dependencies into .venv, create .env from .env.example if missing, install the git hooks
 [group('dev')]
 setup:
     poetry install --no-root
     [ -f .env ] || cp .env.example .env
+    @if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then {{ venv }}/pre-commit install; \
+    else echo "Not a git checkout: git hooks not installed (.pre-commit-config.yaml)."; fi
     @echo "Ready: 'just run' for the API on SQLite, 'just test' for the suite, 'just up' for every service."
 
 [private]
@@ -50,6 +52,11 @@ lint: venv
     DJANGO_ENV=test {{ manage }} makemigrations --check --dry-run
     DJANGO_ENV=production DEBUG=0 SECRET_KEY="$({{ venv }}/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
         ALLOWED_HOSTS=api.example.com {{ manage }} check --deploy --fail-level WARNING
+
+# Run the git hooks on every file: ruff, shellcheck, nixfmt, actionlint, devcontainer and workflow schemas
+[group('check')]
+hooks: venv
+    {{ venv }}/pre-commit run --all-files
 
 # Format and auto-fix: ruff format, ruff's safe fixes (imports included)
 [group('check')]
@@ -142,6 +149,12 @@ status:
 [positional-arguments]
 logs service="":
     @{{ stack }} logs "$@"
+
+# Restart services of the running stack (`just restart api`); their readiness probes apply again
+[group('stack')]
+[positional-arguments]
+restart +services:
+    @{{ stack }} restart "$@"
 
 # Open process-compose's terminal UI on the running stack
 [group('stack')]

@@ -49,6 +49,16 @@ def clean(stack: Stack, args: list[str]) -> int:
     return 0
 
 
+def restart(pc: ProcessCompose, names: list[str]) -> int:
+    failed = 0
+    for name in names:
+        out = pc.run("process", "restart", name, timeout=120)
+        if out.returncode != 0:
+            driver.log(f"could not restart {name}: {out.stderr.strip() or out.stdout.strip()}")
+            failed = 1
+    return failed
+
+
 def running(stack: Stack) -> ProcessCompose:
     pc = ProcessCompose(stack)
     if not pc.answers():
@@ -72,6 +82,8 @@ def main(argv: list[str]) -> int:
             return table.returncode
         case "logs":
             return logs(stack, args)
+        case "restart" if args:
+            return restart(running(stack), args)
         case "attach":
             pc = running(stack)
             attach = pc.argv("attach")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds process-compose from its Go module for hosts without Nix (the flake provides it otherwise).
+# Builds process-compose from its Go module for hosts without Nix (the flake provides it otherwise):
+# about 3 minutes of compiling.
 # `go install` refuses the module because its go.mod has replace directives, so: download, then build.
 #   ops/stack/install-process-compose.sh [BINDIR]   (default ~/.local/bin)
 set -euo pipefail
@@ -20,6 +21,7 @@ if ((go_minor < 24)) && { ((go_minor < 21)) || [[ $(go env GOTOOLCHAIN) == local
   exit 1
 fi
 module=github.com/f1bonacc1/process-compose
+echo "process-compose $version: compiling from its Go module, about 3 minutes" >&2
 GOFLAGS=-mod=mod go mod download "$module@$version"
 source_dir="$(go env GOMODCACHE)/$module@$version"
 mkdir -p "$bindir"

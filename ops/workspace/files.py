@@ -17,7 +17,7 @@ WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 DEVCONTAINER = REPO / ".devcontainer" / "devcontainer.json"
 # The Dev Container spec's schema; DEVCONTAINER_SCHEMA may name another file or a URL.
 DEVCONTAINER_SCHEMA = os.environ.get(
-    "DEVCONTAINER_SCHEMA", str(REPO.parent / "shared" / "schemas" / "devContainer.base.schema.json")
+    "DEVCONTAINER_SCHEMA", str(REPO / "ops" / "workspace" / "schemas" / "devContainer.base.schema.json")
 )
 NIX_HOW = "apt-get install nix-bin, or any Nix installation"
 ACTIONLINT_HOW = (

@@ -1,6 +1,7 @@
 import json
 import os
 import re
+import signal
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -58,7 +59,7 @@ def test_metrics_refuses_an_unparseable_client_address(client):
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - fixed loopback URL
+    with urllib.request.urlopen(url, timeout=30) as response:  # a loaded machine may be slow to answer  # noqa: S310 - fixed loopback URL
         return str(response.read().decode())
 
 
@@ -82,7 +83,7 @@ def gunicorn(tmp_path):
     log = tmp_path / "gunicorn.log"
     server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
     with gunicorn_server.serving(server):
-        yield server.url, log
+        yield server.url, log, tmp_path / "metrics"
 
 
 def _serving_pids(log: Path) -> set[int]:
@@ -96,15 +97,39 @@ def _health_live_count(metrics: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_sum_every_gunicorn_worker(gunicorn):
-    base, log = gunicorn
+def _probe(base: str, times: int) -> int:
+    with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent connections reach both workers
+        return len(list(pool.map(_get, [f"{base}/health/live/"] * times)))
+
+
+def test_metrics_sum_every_gunicorn_worker_and_outlive_a_killed_one(gunicorn):
+    base, log, directory = gunicorn
     before = _health_live_count(_get(f"{base}/metrics"))
     sent, deadline = 0, time.monotonic() + 30
 
-    # Concurrent connections reach both workers once both have booted; on a busy machine one may lag.
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        while len(_serving_pids(log)) < 2 and time.monotonic() < deadline:
-            sent += len(list(pool.map(_get, [f"{base}/health/live/"] * 40)))
+    # Both workers serve once both have booted; on a busy machine one may lag.
+    while len(_serving_pids(log)) < 2 and time.monotonic() < deadline:
+        sent += _probe(base, 40)
 
-    assert len(_serving_pids(log)) >= 2
+    first_workers = _serving_pids(log)
+    assert len(first_workers) >= 2
     assert _health_live_count(_get(f"{base}/metrics")) == before + sent
+
+    # A worker dies; its replacement takes over its metric files: nothing counted is lost, and the
+    # directory keeps one set of files per worker slot instead of gaining a set per restart.
+    os.kill(min(first_workers), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not _serving_pids(log) - first_workers:
+        assert time.monotonic() < deadline, "no replacement worker served a request"
+        _probe(base, 8)
+    served = _health_live_count(_get(f"{base}/metrics"))
+    _probe(base, 40)
+
+    assert _health_live_count(_get(f"{base}/metrics")) == served + 40
+    assert served >= before + sent
+    assert sorted(path.name for path in directory.glob("*.db")) == [
+        "counter_worker-0.db",
+        "counter_worker-1.db",
+        "histogram_worker-0.db",
+        "histogram_worker-1.db",
+    ]
