@@ -26,6 +26,7 @@
 #   nginx            -> pkgs/top-level/all-packages.nix (nginx = nginxStable, servers/http/nginx/stable.nix);
 #                       the NixOS nginx module's default package
 #   util-linux       -> pkgs/by-name/ut/util-linux/package.nix (meta.platforms = unix)
+#   shellcheck       -> pkgs/development/tools/shellcheck/default.nix (wraps haskellPackages.ShellCheck)
 #   prometheus.cli   -> pkgs/by-name/pr/prometheus/package.nix: outputs [ "out" "doc" "cli" ],
 #                       postInstall `moveToOutput bin/promtool $cli` (promtool is not in `out`)
 #   actionlint       -> pkgs/by-name/ac/actionlint/package.nix (the workflow check, ops/workspace)
@@ -90,6 +91,7 @@
               pkgs.nginx # the load balancer of `just up-pair`
               pkgs.pkg-config
               pkgs.nixfmt
+              pkgs.shellcheck
               # setsid detaches the stack from the shell; setpriv drops root for the services.
               pkgs.util-linux
               pkgs.actionlint
@@ -120,7 +122,8 @@
             ''
             # Linux only: Python from the store loads libraries through Nix's glibc, which ignores
             # /etc/ld.so.cache, so what manylinux wheels expect from the system comes from here. macOS
-            # wheels load system libraries through dyld, which Nix leaves alone.
+            # wheels load system libraries through dyld, which Nix leaves alone. The services started from
+          # the shell see it too: these are the same nixpkgs' libraries they were built against.
             + lib.optionalString stdenv.isLinux ''
               export LD_LIBRARY_PATH=${lib.makeLibraryPath (wheelLibraries pkgs)}''${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
               export CHROMIUM_PATH=${pkgs.chromium}/bin/chromium

@@ -14,11 +14,13 @@ manage := venv / "python backend/manage.py"
 default:
     @just --list --unsorted
 
-# Install the locked dependencies into .venv and create .env from .env.example if missing
+# Install the locked dependencies into .venv, create .env from .env.example if missing, install the git hooks
 [group('dev')]
 setup:
     poetry install --no-root
     [ -f .env ] || cp .env.example .env
+    @if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then {{ venv }}/pre-commit install; \
+    else echo "Not a git checkout: git hooks not installed (.pre-commit-config.yaml)."; fi
     @echo "Ready: 'just run' for the API on SQLite, 'just test' for the suite, 'just up' for every service."
 
 [private]
@@ -36,17 +38,25 @@ run port="8000": venv
 test *args: venv
     {{ venv }}/pytest --cov --cov-report=term {{ args }}
 
-# Lint: ruff, formatting, mypy, import contracts (no cycles), bandit, missing migrations and the production deploy check
+# Lint: ruff, formatting, mypy, import contracts (no cycles), shellcheck, bandit, missing migrations and the production deploy check
 [group('check')]
 lint: venv
     {{ venv }}/ruff check .
     {{ venv }}/ruff format --check .
     {{ venv }}/mypy backend ops
     PYTHONPATH=backend {{ venv }}/lint-imports --no-cache
+    @if command -v shellcheck >/dev/null; then git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck; \
+    elif [ "${CI:-}" = true ]; then echo "shellcheck not found: Nix attribute 'shellcheck', Debian package 'shellcheck'" >&2; exit 1; \
+    else echo "skipped shellcheck: not installed (nix develop brings it; Debian: apt-get install shellcheck)"; fi
     {{ venv }}/bandit -q -c pyproject.toml -r backend -x '*/tests/*,backend/conftest.py,backend/testing/*,backend/config/settings/test.py'
     DJANGO_ENV=test {{ manage }} makemigrations --check --dry-run
     DJANGO_ENV=production DEBUG=0 SECRET_KEY="$({{ venv }}/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
         ALLOWED_HOSTS=api.example.com REDIS_URL=redis://127.0.0.1:6379/0 {{ manage }} check --deploy --fail-level WARNING
+
+# Run the git hooks on every file: ruff, shellcheck, nixfmt, actionlint, devcontainer and workflow schemas
+[group('check')]
+hooks: venv
+    {{ venv }}/pre-commit run --all-files
 
 # Format and auto-fix: ruff format, ruff's safe fixes (imports included)
 [group('check')]
@@ -104,22 +114,24 @@ install-oasdiff dir=(home_directory() / ".local/bin"):
 
 # --- Production artefacts ---
 
-# Check the image recipe (ops/image/Containerfile): lint, the image's virtualenv, its entrypoint on SQLite
+# Check the image recipe (ops/deploy/image/Containerfile): lint, the image's virtualenv, its entrypoint on SQLite
 [group('deploy')]
-check-image:
-    bash ops/image/check.sh
+check-image: venv
+    {{ venv }}/python -m ops.deploy.image.check
 
-# Render the Kubernetes manifests (ops/k8s) with kustomize and validate them offline
+# Render the Kubernetes manifests (ops/deploy/k8s) with kustomize and validate them offline
 [group('deploy')]
-check-k8s:
-    bash ops/k8s/check.sh
+check-k8s: venv
+    {{ venv }}/python -m ops.deploy.k8s.check
 
 # --- Workspace services (process-compose) ---
 # Every service binds 127.0.0.1; ports from env (defaults): API_PORT 8000, PG_PORT 5432,
 # MYSQL_PORT 3306, REDIS_PORT 6379, PROMETHEUS_PORT 9090, GRAFANA_PORT 3000.
-# State lives in .data/ (git-ignored); generated secrets in .data/secrets.env. See ops/README.md.
+# State lives in .data/ (git-ignored); generated secrets in .data/secrets.env. Services are defined
+# once in ops/stack/services.toml; see ops/README.md.
 
-stack := justfile_directory() / "ops/stack.sh"
+# The driver: a standard-library package run by the shell's python3 (ops/stack/, see ops/README.md).
+stack := "python3 -m ops.stack"
 
 # Start the services (all, or the named ones plus dependencies, e.g. `just up postgres redis api`) and wait until ready
 [group('stack')]
@@ -143,15 +155,22 @@ status:
 logs service="":
     @{{ stack }} logs "$@"
 
+# Restart services of the running stack (`just restart api`); their readiness probes apply again
+[group('stack')]
+[positional-arguments]
+restart +services:
+    @{{ stack }} restart "$@"
+
 # Open process-compose's terminal UI on the running stack
 [group('stack')]
 attach:
     @{{ stack }} attach
 
-# Stop everything and delete .data/ (databases, metrics, Grafana state, secrets)
+# Stop everything and delete .data/ (databases, metrics, Grafana state, secrets); asks first unless --yes or CI=true
 [group('stack')]
-clean:
-    @{{ stack }} clean
+[positional-arguments]
+clean *args:
+    @{{ stack }} clean "$@"
 
 # psql into the stack's PostgreSQL as the app user
 [group('stack')]
@@ -183,17 +202,17 @@ test-postgres *args: venv
 test-mysql *args: venv
     @{{ stack }} test mysql "$@"
 
-# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/tests)
+# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/evidence/tests)
 [group('stack')]
 [positional-arguments]
 test-stack *args: venv
-    {{ venv }}/pytest ops/tests -m stack "$@"
+    {{ venv }}/pytest ops/evidence/tests -m stack "$@"
 
 # Down/up cycle of the running stack: no process left, clean PostgreSQL shutdown, data kept
 [group('stack')]
 [positional-arguments]
 test-lifecycle *args: venv
-    {{ venv }}/pytest ops/tests -m lifecycle "$@"
+    {{ venv }}/pytest ops/evidence/tests -m lifecycle "$@"
 
 # --- Scale-out: two instances behind a load balancer ---
 # api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,
@@ -205,11 +224,11 @@ test-lifecycle *args: venv
 up-pair:
     @{{ stack }} up-pair
 
-# Check the scale-out variant through nginx (ops/tests, marker `pair`); starts and stops it when nothing runs
+# Check the scale-out variant through nginx (ops/evidence/tests, marker `pair`); starts and stops it when nothing runs
 [group('stack')]
 [positional-arguments]
 test-pair *args: venv
-    {{ venv }}/pytest ops/tests -m pair "$@"
+    {{ venv }}/pytest ops/evidence/tests -m pair "$@"
 
 # --- Evidence: fault injection ---
 
@@ -217,14 +236,14 @@ test-pair *args: venv
 [group('evidence')]
 [positional-arguments]
 test-faults *args: venv
-    {{ venv }}/pytest ops/tests -m faults "$@"
+    {{ venv }}/pytest ops/evidence/tests -m faults "$@"
 
 # --- Evidence: fuzzing ---
 
-# Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/fuzz/run.sh)
+# Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/evidence/fuzz/run.py)
 [group('evidence')]
 fuzz: venv
-    ops/fuzz/run.sh
+    {{ venv }}/python -m ops.evidence.fuzz.run
 
 # --- Evidence: benchmark ---
 
@@ -232,10 +251,10 @@ fuzz: venv
 [group('evidence')]
 [positional-arguments]
 bench *args: venv
-    {{ venv }}/python -m ops.bench.run "$@"
+    {{ venv }}/python -m ops.evidence.bench.run "$@"
 
 # The benchmark in 1 round x 2 s (CI): checks it runs end to end; table in .data/bench/short.md, docs untouched
 [group('evidence')]
 [positional-arguments]
 bench-short *args: venv
-    BENCH_OUTPUT="${BENCH_OUTPUT:-.data/bench/short.md}" {{ venv }}/python -m ops.bench.run --rounds 1 --duration 2 "$@"
+    BENCH_OUTPUT="${BENCH_OUTPUT:-.data/bench/short.md}" {{ venv }}/python -m ops.evidence.bench.run --rounds 1 --duration 2 "$@"

@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: an API client, users, and tokens (helpers: the `testing` package)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +17,17 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def throttle_rates(settings: Any) -> Callable[..., None]:
+    """Set some scopes' rates for one test: `throttle_rates(signup="2/hour")`."""
+
+    def apply(**scopes: str) -> None:
+        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **scopes}
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+    return apply
 
 
 @pytest.fixture

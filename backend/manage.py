@@ -1,14 +1,13 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
-from config.env import settings_module
+from config.env import prepare_process
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
+    prepare_process()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

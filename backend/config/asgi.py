@@ -1,11 +1,9 @@
 """ASGI entry point for servers such as uvicorn or daphne."""
 
-import os
-
 from django.core.asgi import get_asgi_application
 
-from config.env import settings_module
+from config.env import prepare_process
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
+prepare_process()
 
 application = get_asgi_application()

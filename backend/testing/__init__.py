@@ -1,7 +1,13 @@
 """Helpers the tests of every app import; fixtures stay in conftest.py, which pytest loads and nothing imports."""
 
+import importlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
+import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -35,3 +41,23 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["code"] == code
     return body
+
+
+@contextmanager
+def load_settings(name: str, **env: str | None) -> Iterator[ModuleType]:
+    """Import config.settings.<name> with these variables set (None: unset), then restore."""
+    saved = {key: module for key, module in sys.modules.items() if key.startswith("config.settings.")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            if value is None:
+                patch.delenv(key, raising=False)
+            else:
+                patch.setenv(key, value)
+        for key in saved:
+            del sys.modules[key]
+        try:
+            yield importlib.import_module(f"config.settings.{name}")
+        finally:
+            for key in [key for key in sys.modules if key.startswith("config.settings.")]:
+                del sys.modules[key]
+            sys.modules.update(saved)

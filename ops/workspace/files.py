@@ -4,7 +4,6 @@ Nothing here builds or evaluates nixpkgs (no binary cache on every machine): fla
 and the lock is checked for consistency with flake.nix, so updating the lock needs no edit here.
 """
 
-import base64
 import json
 import os
 import re
@@ -18,7 +17,7 @@ WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 DEVCONTAINER = REPO / ".devcontainer" / "devcontainer.json"
 # The Dev Container spec's schema; DEVCONTAINER_SCHEMA may name another file or a URL.
 DEVCONTAINER_SCHEMA = os.environ.get(
-    "DEVCONTAINER_SCHEMA", str(REPO.parent / "shared" / "schemas" / "devContainer.base.schema.json")
+    "DEVCONTAINER_SCHEMA", str(REPO / "ops" / "workspace" / "schemas" / "devContainer.base.schema.json")
 )
 NIX_HOW = "apt-get install nix-bin, or any Nix installation"
 ACTIONLINT_HOW = (
@@ -26,10 +25,11 @@ ACTIONLINT_HOW = (
 )
 GITHUB_URL = re.compile(r"^github:(?P<owner>[^/]+)/(?P<repo>[^/?]+)(?:/(?P<ref>[^?]+))?$")
 REV = re.compile(r"^[0-9a-f]{40}$")
+SHA256_SRI = re.compile(r"^sha256-[A-Za-z0-9+/]{43}=$")  # 32 bytes in base64
 
 
-def run(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+def run(*command: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
 
 
 def flake_parses() -> list[str]:
@@ -37,10 +37,11 @@ def flake_parses() -> list[str]:
     return [] if parse.returncode == 0 else [f"flake.nix does not parse: {parse.stderr.strip()}"]
 
 
-def flake_input_urls() -> dict[str, str]:
+def flake_input_urls(repo: Path) -> dict[str, str]:
     """Each input of flake.nix and its url, read by Nix itself (no evaluation of the outputs)."""
     expr = "builtins.mapAttrs (name: input: input.url) (import ./flake.nix).inputs"
-    evaluated = run(require_tool("nix-instantiate", NIX_HOW), "--eval", "--strict", "--json", "--expr", expr)
+    nix = require_tool("nix-instantiate", NIX_HOW)
+    evaluated = run(nix, "--eval", "--strict", "--json", "--expr", expr, cwd=repo)
     if evaluated.returncode != 0:
         raise ValueError(f"flake.nix inputs: {evaluated.stderr.strip()}")
     urls: dict[str, str] = json.loads(evaluated.stdout)
@@ -63,20 +64,19 @@ def locked_input_problems(name: str, url: str, node: dict[str, dict[str, object]
         found.append(f"input {name}: locked source {locked} is not {url}")
     if not REV.match(str(locked.get("rev", ""))):
         found.append(f"input {name}: locked rev {locked.get('rev')!r} is not a full commit hash")
-    nar_hash = str(locked.get("narHash", ""))
-    if not nar_hash.startswith("sha256-") or len(base64.b64decode(nar_hash[7:] + "==")) != 32:
-        found.append(f"input {name}: narHash {nar_hash!r} is not a sha256 SRI hash")
+    if not SHA256_SRI.match(str(locked.get("narHash", ""))):
+        found.append(f"input {name}: narHash {locked.get('narHash')!r} is not a sha256 SRI hash")
     if not isinstance(locked.get("lastModified"), int):
         found.append(f"input {name}: lastModified missing")
     return found
 
 
-def lock_consistent() -> list[str]:
+def lock_consistent(repo: Path = REPO) -> list[str]:
     """flake.lock locks exactly the inputs flake.nix declares, each from the source it names."""
-    lock = json.loads((REPO / "flake.lock").read_text())
+    lock = json.loads((repo / "flake.lock").read_text())
     nodes = lock["nodes"]
     root_inputs: dict[str, str] = nodes[lock["root"]]["inputs"]
-    urls = flake_input_urls()
+    urls = flake_input_urls(repo)
     found = []
     if lock.get("version") != 7:
         found.append(f"flake.lock version {lock.get('version')}, expected 7")

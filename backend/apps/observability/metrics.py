@@ -1,5 +1,6 @@
 """GET /metrics: django-prometheus' exporter, open to trusted networks or a bearer token."""
 
+import functools
 import hmac
 import ipaddress
 
@@ -10,8 +11,14 @@ from django_prometheus.exports import ExportToDjangoView
 from apps.api.errors import permission_denied, safe_methods_only
 
 
+@functools.lru_cache(maxsize=4)
+def _parse_networks(networks: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(net, strict=False) for net in networks)
+
+
 def _allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS)
+    """Parsed once per distinct setting, not on every scrape."""
+    return _parse_networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
 
 
 def _is_allowed(request: HttpRequest) -> bool:

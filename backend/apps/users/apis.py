@@ -44,7 +44,8 @@ class UserListCreateApi(GenericAPIView[User]):
         return selectors.user_list()
 
     def get_permissions(self) -> list[permissions.BasePermission]:
-        if self.request.method == "POST":
+        # A method the view lacks is a 405 for everyone (permissions run first in DRF), as the schema says.
+        if self.request.method == "POST" or self.request.method not in self.allowed_methods:
             return [permissions.AllowAny()]
         return [permissions.IsAdminUser()]
 
@@ -120,8 +121,11 @@ class UserDetailApi(GenericAPIView[User]):
     """Staff only: read, change or delete one account."""
 
     serializer_class = UserOutputSerializer
-    permission_classes = (permissions.IsAdminUser,)
     http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        # As on the list: a method the view lacks is a 405, not a 403.
+        return [permissions.IsAdminUser()] if self.request.method in self.allowed_methods else []
 
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()

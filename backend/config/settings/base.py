@@ -5,9 +5,9 @@ Every variable is documented in `.env.example` at the repository root.
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 from config.env import BACKEND_DIR, env
+from config.settings.database import database_settings
 from config.settings.parsing import csp_settings, parse_permissions_policy
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -40,7 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.observability.request_metrics.RequestMetricsMiddleware",
     "apps.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -53,7 +53,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.users.events.ClientAddressMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: turns a locked-out admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -90,36 +89,8 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------
-# django-prometheus' backends wrap Django's own to count queries and errors per alias.
-DB_ENGINE = env.str("DB_ENGINE", default="sqlite")
-_DB_BACKENDS = {
-    "sqlite": "django_prometheus.db.backends.sqlite3",
-    "postgres": "django_prometheus.db.backends.postgresql",
-    "mysql": "django_prometheus.db.backends.mysql",
-}
-if DB_ENGINE not in _DB_BACKENDS:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"DB_ENGINE must be one of {sorted(_DB_BACKENDS)}, not {DB_ENGINE!r}")
-
-if DB_ENGINE == "sqlite":
-    _database = {"NAME": env.str("DB_NAME", default=str(BACKEND_DIR / "db.sqlite3"))}
-else:
-    _database = {
-        "NAME": env.str("DB_NAME", default="app"),
-        "USER": env.str("DB_USER", default="app"),
-        "PASSWORD": env.str("DB_PASS", default=""),
-        "HOST": env.str("DB_HOST", default="127.0.0.1"),
-        "PORT": env.str("DB_PORT", default="5432" if DB_ENGINE == "postgres" else "3306"),
-        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
-        "CONN_HEALTH_CHECKS": True,
-    }
-    if DB_ENGINE == "mysql":
-        _database["OPTIONS"] = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
-        _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-    else:
-        _database["OPTIONS"] = {"connect_timeout": 5}
-DATABASES = {"default": {"ENGINE": _DB_BACKENDS[DB_ENGINE], **_database}}
+# DATABASE_URL, else DB_ENGINE and DB_*: see config/settings/database.py.
+DATABASES = {"default": database_settings()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------------
@@ -210,8 +181,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "apps.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.api.throttling.AnonRateThrottle",
+        "apps.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="100/min"),
@@ -272,10 +243,6 @@ PERMISSIONS_POLICY = (
 CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY = csp_settings(report_only_default=True)
 
 # --- Metrics ----------------------------------------------------------------------------------
-# prometheus_client writes per-process files there from the first metric on: any process that imports
-# the app (migrate, shell, a worker) needs the directory, not only gunicorn, which empties it at start.
-if _multiproc_dir := env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
-    Path(_multiproc_dir).mkdir(parents=True, exist_ok=True)
 # /metrics answers clients in these networks, or any client presenting `Bearer METRICS_TOKEN`.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

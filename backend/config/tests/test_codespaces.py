@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from config.tests.test_settings import load_settings
+from testing import load_settings
 
 CODESPACE = {"CODESPACE_NAME": "fuzzy-space-guide-7x9q", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"}
 FORWARDED_HOST = "fuzzy-space-guide-7x9q-8000.app.github.dev"

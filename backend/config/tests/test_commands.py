@@ -1,70 +1,21 @@
-"""Django commands as an operator runs them, in a fresh process with a production environment."""
+"""Django commands as an operator runs them, in a fresh process with a production environment.
+
+Each command needs its own interpreter (settings are read once per process), and they don't depend
+on each other: the module starts them all at once, so they share the machine's cores instead of
+queueing, and each test reads the outcome of its own.
+"""
 
 import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 BACKEND = Path(__file__).resolve().parents[2]
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BACKEND,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def production_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "DJANGO_ENV": "production",
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "api.example.com",
-        "DB_ENGINE": "sqlite",
-        "DB_NAME": str(tmp_path / "db.sqlite3"),
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "REDIS_URL": "redis://127.0.0.1:6379/0",  # the deploy check needs shared limits; it doesn't connect
-    }
-
-
-def test_deploy_check_reports_no_issue_under_production_settings(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(tmp_path))
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
-
-
-def test_deploy_check_fails_when_limits_would_be_counted_per_process(tmp_path):
-    result = manage("check", "--deploy", **{**production_env(tmp_path), "REDIS_URL": ""})
-
-    assert result.returncode != 0
-    assert "apps.security.E001" in result.stderr
-    assert "Set REDIS_URL" in result.stderr
-
-
-def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = manage("check", **{**production_env(tmp_path), "SECRET_KEY": ""})
-
-    assert result.returncode != 0
-    assert "SECRET_KEY must be at least 50 characters" in result.stderr
-
-
-def test_collectstatic_writes_a_hashed_manifest_for_whitenoise(tmp_path):
-    result = manage("collectstatic", "--noinput", **production_env(tmp_path))
-
-    assert result.returncode == 0, result.stderr
-    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
-    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in manifest
-    assert list((tmp_path / "static" / "admin" / "css").glob("base.*.css.gz"))
-
 
 SILK_PROBE = """
 import django
@@ -85,23 +36,97 @@ for name, user in (("anonymous", None), ("plain", plain), ("staff", staff)):
 """
 
 
-def test_silk_is_served_only_to_staff_when_enabled(tmp_path):
-    env = {
-        **os.environ,
+def production_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DJANGO_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "api.example.com",
+        "DB_ENGINE": "sqlite",
+        "DB_NAME": str(tmp_path / "db.sqlite3"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # the deploy check needs shared limits; it doesn't connect
+    }
+
+
+def silk_env(tmp_path: Path) -> dict[str, str]:
+    return {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "SILK_ENABLED": "True",
         "DB_ENGINE": "sqlite",
         "DB_NAME": str(tmp_path / "silk.sqlite3"),
     }
-    result = subprocess.run(
-        [sys.executable, "-c", SILK_PROBE],
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=BACKEND,
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("static")
+
+
+@pytest.fixture(scope="module")
+def commands(
+    tmp_path_factory: pytest.TempPathFactory, static_dir: Path
+) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """Every command of this module, started together; a test waits for its own result."""
+    production, silk = tmp_path_factory.mktemp("deploy"), tmp_path_factory.mktemp("silk")
+    planned = {
+        "deploy_check": (["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(production)),
+        "no_secret_key": (["manage.py", "check"], {**production_env(production), "SECRET_KEY": ""}),
+        "no_redis": (["manage.py", "check", "--deploy"], {**production_env(production), "REDIS_URL": ""}),
+        "collectstatic": (["manage.py", "collectstatic", "--noinput"], production_env(static_dir)),
+        "silk": (["-c", SILK_PROBE], silk_env(silk)),
+    }
+    with ThreadPoolExecutor(max_workers=len(planned)) as pool:
+        yield {name: pool.submit(run, args, env) for name, (args, env) in planned.items()}
+
+
+def test_deploy_check_reports_no_issue_under_production_settings(commands):
+    result = commands["deploy_check"].result()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_fails_when_limits_would_be_counted_per_process(commands):
+    result = commands["no_redis"].result()
+
+    assert result.returncode != 0
+    assert "apps.security.E001" in result.stderr
+    assert "Set REDIS_URL" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key(commands):
+    result = commands["no_secret_key"].result()
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_collectstatic_writes_a_hashed_manifest_for_whitenoise(commands, static_dir):
+    result = commands["collectstatic"].result()
+
+    assert result.returncode == 0, result.stderr
+    static = static_dir / "static"
+    manifest = (static / "staticfiles.json").read_text()
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in manifest
+    assert list((static / "admin" / "css").glob("base.*.css.gz"))
+
+
+def test_silk_is_served_only_to_staff_when_enabled(commands):
+    result = commands["silk"].result()
 
     assert result.returncode == 0, result.stderr
     statuses = dict(line.split() for line in result.stdout.splitlines())

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from config.env import REPO_ROOT
-from config.tests.test_settings import load_settings
+from testing import load_settings
 
 EXAMPLE = REPO_ROOT / ".env.example"
 # env.str("NAME", env.bool("NAME", os.environ.get("NAME", os.environ["NAME"]

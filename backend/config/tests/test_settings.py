@@ -1,40 +1,16 @@
 """Each settings module is imported afresh under a given environment, as a deployment would."""
 
-import importlib
 import secrets
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import ModuleType
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import settings_module
+from config.env import prepare_process, settings_module
 from config.settings.parsing import parse_csp_policy, parse_permissions_policy
+from testing import load_settings
 
 STRONG_KEY = secrets.token_urlsafe(64)
 PRODUCTION_ENV = {"SECRET_KEY": STRONG_KEY, "DEBUG": "0"}
-
-
-@contextmanager
-def load_settings(name: str, **env: str | None) -> Iterator[ModuleType]:
-    """Import config.settings.<name> with these variables set (None: unset), then restore."""
-    saved = {key: module for key, module in sys.modules.items() if key.startswith("config.settings.")}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            if value is None:
-                patch.delenv(key, raising=False)
-            else:
-                patch.setenv(key, value)
-        for key in saved:
-            del sys.modules[key]
-        try:
-            yield importlib.import_module(f"config.settings.{name}")
-        finally:
-            for key in [key for key in sys.modules if key.startswith("config.settings.")]:
-                del sys.modules[key]
-            sys.modules.update(saved)
 
 
 @pytest.mark.parametrize("key", [None, "short", "django-insecure-" + "x" * 60, "a" * 80])
@@ -101,13 +77,13 @@ def test_referrer_and_permissions_policies_come_from_env():
 
 
 def test_sqlite_is_the_default_database():
-    with load_settings("development", DB_ENGINE=None) as development:
+    with load_settings("development", DB_ENGINE=None, DATABASE_URL=None) as development:
         assert development.DATABASES["default"]["ENGINE"] == "django_prometheus.db.backends.sqlite3"
 
 
 def test_postgres_reuses_health_checked_connections():
     env = {"DB_ENGINE": "postgres", "DB_NAME": "api", "DB_USER": "api", "DB_PASS": "pw", "DB_PORT": None}
-    with load_settings("development", **env) as development:
+    with load_settings("development", **env, DATABASE_URL=None) as development:
         database = development.DATABASES["default"]
         assert database["ENGINE"] == "django_prometheus.db.backends.postgresql"
         assert (database["NAME"], database["USER"], database["PASSWORD"], database["PORT"]) == (
@@ -121,7 +97,7 @@ def test_postgres_reuses_health_checked_connections():
 
 
 def test_mysql_uses_utf8mb4():
-    with load_settings("development", DB_ENGINE="mysql", DB_PORT=None) as development:
+    with load_settings("development", DB_ENGINE="mysql", DB_PORT=None, DATABASE_URL=None) as development:
         database = development.DATABASES["default"]
         assert database["ENGINE"] == "django_prometheus.db.backends.mysql"
         assert database["OPTIONS"]["charset"] == "utf8mb4"
@@ -129,8 +105,61 @@ def test_mysql_uses_utf8mb4():
 
 
 def test_an_unknown_database_engine_is_refused():
-    with pytest.raises(ImproperlyConfigured, match="DB_ENGINE"), load_settings("development", DB_ENGINE="oracle"):
+    with (
+        pytest.raises(ImproperlyConfigured, match="DB_ENGINE"),
+        load_settings("development", DB_ENGINE="oracle", DATABASE_URL=None),
+    ):
         pass
+
+
+def test_database_url_wins_over_the_db_variables_and_keeps_the_metrics_backend():
+    env = {"DB_ENGINE": "mysql", "DB_NAME": "ignored", "DB_HOST": "ignored.example", "DB_PORT": "3307"}
+    url = "postgres://api:p%40ss@db.example:6543/api_db?sslmode=require"
+    with load_settings("development", **env, DATABASE_URL=url, CONN_MAX_AGE="30") as development:
+        database = development.DATABASES["default"]
+    assert database["ENGINE"] == "django_prometheus.db.backends.postgresql"
+    assert (database["NAME"], database["USER"], database["PASSWORD"]) == ("api_db", "api", "p@ss")
+    assert (database["HOST"], database["PORT"]) == ("db.example", 6543)
+    # The URL's options join the defaults; connections are reused and health-checked as with DB_*.
+    assert database["OPTIONS"] == {"connect_timeout": 5, "sslmode": "require"}
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (30, True)
+
+
+def test_a_mysql_database_url_gets_the_same_options_as_db_engine_mysql():
+    url = "mysql://api:pw@127.0.0.1/api_db"
+    with load_settings("development", DATABASE_URL=url, DB_ENGINE=None) as from_url:
+        by_url = from_url.DATABASES["default"]
+    env = {"DB_ENGINE": "mysql", "DB_NAME": "api_db", "DB_USER": "api", "DB_PASS": "pw", "DB_HOST": "127.0.0.1"}
+    with load_settings("development", **env, DATABASE_URL=None) as from_variables:
+        by_variables = from_variables.DATABASES["default"]
+
+    assert by_url["ENGINE"] == by_variables["ENGINE"] == "django_prometheus.db.backends.mysql"
+    for key in ("OPTIONS", "TEST", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "NAME", "USER", "PASSWORD", "HOST"):
+        assert by_url[key] == by_variables[key], key
+
+
+def test_a_sqlite_database_url(tmp_path):
+    with load_settings("development", DATABASE_URL=f"sqlite:///{tmp_path}/api.sqlite3") as development:
+        database = development.DATABASES["default"]
+    assert database["ENGINE"] == "django_prometheus.db.backends.sqlite3"
+    assert database["NAME"] == f"{tmp_path}/api.sqlite3"
+    assert "CONN_MAX_AGE" not in database
+
+
+def test_a_database_url_of_another_engine_is_refused():
+    with (
+        pytest.raises(ImproperlyConfigured, match="DATABASE_URL"),
+        load_settings("development", DATABASE_URL="oracle://u:p@db.example/api"),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("name", ["development", "test", "production"])
+def test_importing_settings_creates_no_directory(tmp_path, name):
+    multiproc_dir = tmp_path / "metrics"
+    with load_settings(name, **PRODUCTION_ENV, PROMETHEUS_MULTIPROC_DIR=str(multiproc_dir)):
+        pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_redis_url_selects_django_redis_that_never_fails_requests():
@@ -179,11 +208,15 @@ def test_policy_strings_are_parsed_or_refused():
         parse_permissions_policy("camera=self")
 
 
-def test_the_multiprocess_metrics_directory_exists_for_any_process(tmp_path):
+def test_the_multiprocess_metrics_directory_exists_for_any_process(tmp_path, monkeypatch):
+    # Every entry point (manage.py, WSGI, ASGI) prepares the process; importing settings doesn't.
     directory = tmp_path / "metrics" / "api"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-    with load_settings("development", PROMETHEUS_MULTIPROC_DIR=str(directory)):
-        assert directory.is_dir()
+    prepare_process()
+
+    assert directory.is_dir()
 
 
 @pytest.mark.parametrize("admin_url", ["/admin/", "admin", "", "../x/", "a dmin/"])

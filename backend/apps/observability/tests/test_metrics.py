@@ -2,9 +2,6 @@ import json
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ops.evidence import gunicorn_server
 from testing import assert_error
 
 BACKEND = Path(__file__).resolve().parents[3]
@@ -60,21 +58,15 @@ def test_metrics_refuses_an_unparseable_client_address(client):
     assert_error(client.get("/metrics", REMOTE_ADDR="not-an-ip"), 403)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - fixed loopback URL
+    with urllib.request.urlopen(url, timeout=30) as response:  # a loaded machine may be slow to answer  # noqa: S310 - fixed loopback URL
         return str(response.read().decode())
 
 
 @pytest.fixture
 def gunicorn(tmp_path):
     """The real server: gunicorn with two workers and the multiprocess metrics directory."""
-    port = _free_port()
+    port = gunicorn_server.free_port()
     env = {
         **os.environ,
         "DJANGO_ENV": "test",
@@ -89,22 +81,9 @@ def gunicorn(tmp_path):
         "LOG_LEVEL": "DEBUG",  # the probes below log their access lines at DEBUG
     }
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=BACKEND, env=env, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            _get(f"{base}/health/live/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"gunicorn did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield base, log
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
+    with gunicorn_server.serving(server):
+        yield server.url, log, tmp_path / "metrics"
 
 
 def _serving_pids(log: Path) -> set[int]:
@@ -118,12 +97,39 @@ def _health_live_count(metrics: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_metrics_sum_every_gunicorn_worker(gunicorn):
-    base, log = gunicorn
-    before = _health_live_count(_get(f"{base}/metrics"))
-
+def _probe(base: str, times: int) -> int:
     with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent connections reach both workers
-        list(pool.map(_get, [f"{base}/health/live/"] * 40))
+        return len(list(pool.map(_get, [f"{base}/health/live/"] * times)))
 
-    assert _health_live_count(_get(f"{base}/metrics")) == before + 40
-    assert len(_serving_pids(log)) >= 2
+
+def test_metrics_sum_every_gunicorn_worker_and_outlive_a_killed_one(gunicorn):
+    base, log, directory = gunicorn
+    before = _health_live_count(_get(f"{base}/metrics"))
+    sent, deadline = 0, time.monotonic() + 30
+
+    # Both workers serve once both have booted; on a busy machine one may lag.
+    while len(_serving_pids(log)) < 2 and time.monotonic() < deadline:
+        sent += _probe(base, 40)
+
+    first_workers = _serving_pids(log)
+    assert len(first_workers) >= 2
+    assert _health_live_count(_get(f"{base}/metrics")) == before + sent
+
+    # A worker dies; its replacement takes over its metric files: nothing counted is lost, and the
+    # directory keeps one set of files per worker slot instead of gaining a set per restart.
+    os.kill(min(first_workers), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not _serving_pids(log) - first_workers:
+        assert time.monotonic() < deadline, "no replacement worker served a request"
+        _probe(base, 8)
+    served = _health_live_count(_get(f"{base}/metrics"))
+    _probe(base, 40)
+
+    assert _health_live_count(_get(f"{base}/metrics")) == served + 40
+    assert served >= before + sent
+    assert sorted(path.name for path in directory.glob("*.db")) == [
+        "counter_worker-0.db",
+        "counter_worker-1.db",
+        "histogram_worker-0.db",
+        "histogram_worker-1.db",
+    ]

@@ -2,7 +2,6 @@ import json
 import logging
 
 import pytest
-from rest_framework.throttling import SimpleRateThrottle
 
 from testing import assert_error
 
@@ -110,10 +109,8 @@ def test_other_content_types_are_a_415(client):
     assert_error(client.generic("POST", REPORT, "x", content_type="text/plain"), 415)
 
 
-def test_reports_are_throttled(client, monkeypatch):
-    monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "csp_report": "2/min"}
-    )
+def test_reports_are_throttled(client, throttle_rates):
+    throttle_rates(csp_report="2/min")
 
     statuses = [post(client, LEGACY, "application/csp-report").status_code for _ in range(3)]
 

@@ -1,0 +1,1 @@
+"""Operations: the local stack (stack/), deploy artefacts (deploy/), evidence (evidence/), workspace checks."""

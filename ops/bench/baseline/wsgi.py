@@ -1,9 +1,0 @@
-"""`gunicorn -c backend/gunicorn.conf.py ops.bench.baseline.wsgi` from the repository root."""
-
-import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ["DJANGO_SETTINGS_MODULE"] = "ops.bench.baseline.settings"
-
-application = get_wsgi_application()

@@ -1,0 +1,1 @@
+"""Evidence that the product works as promised: benchmark, fuzzing, stack/fault/pair tests."""

@@ -1,0 +1,10 @@
+# shellcheck shell=bash disable=SC2034  # its variables are read by the scripts that source it
+# Sourced by init.sh and run.sh: MySQL 8.4 (nixpkgs 'mysql84') or MariaDB (Debian 'mariadb-server'),
+# told apart by the server's version line, and the server options both start it with.
+set -euo pipefail
+mysql_data="$DATA_DIR/mysql"
+mysql_socket="$RUN_DIR/mysql/mysqld.sock"
+if "$SERVICE_BIN" --version | grep -qi mariadb; then mysql_flavor=mariadb; else mysql_flavor=mysql; fi
+mysql_options=(--no-defaults --datadir="$mysql_data" --socket="$mysql_socket"
+  --pid-file="$RUN_DIR/mysql/mysqld.pid" --skip-name-resolve
+  --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --loose-mysqlx=OFF)
