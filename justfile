@@ -38,6 +38,12 @@ run port="8000": venv
 test *args: venv
     {{ venv }}/pytest --cov --cov-report=term {{ args }}
 
+# Replay the account-security attacks over HTTP: gunicorn (2 workers, production settings) and Redis (~1 min)
+[group('check')]
+[positional-arguments]
+test-attacks *args: venv
+    {{ venv }}/pytest -m attacks backend/apps/users/tests/test_attacks_http.py "$@"
+
 # Lint: ruff, formatting, mypy, import contracts (no cycles), shellcheck, bandit, missing migrations and the production deploy check
 [group('check')]
 lint: venv
