@@ -122,7 +122,8 @@
             ''
             # Linux only: Python from the store loads libraries through Nix's glibc, which ignores
             # /etc/ld.so.cache, so what manylinux wheels expect from the system comes from here. macOS
-            # wheels load system libraries through dyld, which Nix leaves alone.
+            # wheels load system libraries through dyld, which Nix leaves alone. The services started from
+          # the shell see it too: these are the same nixpkgs' libraries they were built against.
             + lib.optionalString stdenv.isLinux ''
               export LD_LIBRARY_PATH=${lib.makeLibraryPath (wheelLibraries pkgs)}''${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
               export CHROMIUM_PATH=${pkgs.chromium}/bin/chromium

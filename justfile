@@ -51,7 +51,7 @@ lint: venv
     {{ venv }}/bandit -q -c pyproject.toml -r backend -x '*/tests/*,backend/conftest.py,backend/testing/*,backend/config/settings/test.py'
     DJANGO_ENV=test {{ manage }} makemigrations --check --dry-run
     DJANGO_ENV=production DEBUG=0 SECRET_KEY="$({{ venv }}/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
-        ALLOWED_HOSTS=api.example.com {{ manage }} check --deploy --fail-level WARNING
+        ALLOWED_HOSTS=api.example.com REDIS_URL=redis://127.0.0.1:6379/0 {{ manage }} check --deploy --fail-level WARNING
 
 # Run the git hooks on every file: ruff, shellcheck, nixfmt, actionlint, devcontainer and workflow schemas
 [group('check')]
@@ -63,6 +63,11 @@ hooks: venv
 fmt: venv
     {{ venv }}/ruff check --fix .
     {{ venv }}/ruff format .
+
+# Lift the login lockout of one account before its cool-off ends (`just unlock user@example.com`)
+[positional-arguments]
+unlock email: venv
+    {{ manage }} axes_reset_username "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')"
 
 # Django's system checks for the current settings
 [group('dev')]

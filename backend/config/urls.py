@@ -11,7 +11,7 @@ urlpatterns = [
     # Probes first and unnested: Django tries patterns in order, so they resolve in one step.
     path("health/live/", health.live, name="health-live"),
     path("health/", health.ready, name="health-ready"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("api/users/", include(user_urlpatterns)),
     path("api/token/", include(token_urlpatterns)),
     path("metrics", metrics, name="metrics"),

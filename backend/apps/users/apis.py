@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -12,6 +13,8 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.api.throttling import SignUpRateThrottle
 from apps.users import selectors, services
+from apps.users.events import ACCESS_FIELDS, record
+from apps.users.lockout import raise_if_locked_out
 from apps.users.models import User
 from apps.users.serializers import (
     PasswordChangeInputSerializer,
@@ -41,7 +44,8 @@ class UserListCreateApi(GenericAPIView[User]):
         return selectors.user_list()
 
     def get_permissions(self) -> list[permissions.BasePermission]:
-        if self.request.method == "POST":
+        # A method the view lacks is a 405 for everyone (permissions run first in DRF), as the schema says.
+        if self.request.method == "POST" or self.request.method not in self.allowed_methods:
             return [permissions.AllowAny()]
         return [permissions.IsAdminUser()]
 
@@ -92,7 +96,8 @@ class UserMeApi(GenericAPIView[User]):
 
 
 class UserMePasswordApi(GenericAPIView[User]):
-    """Change one's own password; the current one is required."""
+    """Change one's own password; the current one is required. Every token of the account is revoked,
+    the caller's included: the client logs in again with the new password."""
 
     serializer_class = PasswordChangeInputSerializer
 
@@ -103,7 +108,12 @@ class UserMePasswordApi(GenericAPIView[User]):
         tags=["users"],
     )
     def post(self, request: Request) -> Response:
-        services.user_change_password(user=request.user, **_validated(PasswordChangeInputSerializer, request))  # type: ignore[arg-type]
+        data = _validated(PasswordChangeInputSerializer, request)
+        # Through authenticate(), so wrong current passwords count toward the account's lockout.
+        user: User = request.user  # type: ignore[assignment]  # IsAuthenticated
+        if authenticate(request, email=user.email, password=data["current_password"]) is None:
+            raise_if_locked_out(request)
+        services.user_change_password(user=user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,8 +121,11 @@ class UserDetailApi(GenericAPIView[User]):
     """Staff only: read, change or delete one account."""
 
     serializer_class = UserOutputSerializer
-    permission_classes = (permissions.IsAdminUser,)
     http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        # As on the list: a method the view lacks is a 405, not a 403.
+        return [permissions.IsAdminUser()] if self.request.method in self.allowed_methods else []
 
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()
@@ -130,7 +143,10 @@ class UserDetailApi(GenericAPIView[User]):
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_object()
         data = _validated(StaffUserUpdateInputSerializer, request)
-        return _output(services.user_update(user=user, actor=request.user, data=data))  # type: ignore[arg-type]
+        updated = services.user_update(user=user, actor=request.user, data=data)  # type: ignore[arg-type]
+        if changed := ACCESS_FIELDS & data.keys():
+            record("access_change", user.pk, actor=str(request.user.pk), fields=",".join(sorted(changed)))
+        return _output(updated)
 
     @extend_schema(
         operation_id="users_destroy", responses={204: OpenApiResponse(description="Deleted.")}, tags=["users"]

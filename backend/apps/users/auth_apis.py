@@ -8,7 +8,7 @@ from rest_framework_simplejwt import views
 
 from apps.api.schema import ErrorSerializer
 from apps.api.throttling import TokenRateThrottle
-from apps.users.serializers import TokenObtainInputSerializer
+from apps.users.serializers import TokenObtainInputSerializer, TokenRefreshInputSerializer
 
 _TokenPair = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
 _Empty = inline_serializer("Empty", {})
@@ -31,7 +31,10 @@ class TokenObtainPairApi(views.TokenObtainPairView):
 
 @_schema("token_refresh", _TokenPair)
 class TokenRefreshApi(views.TokenRefreshView):
-    """A refresh token -> a new pair; the old refresh token is blacklisted (rotation)."""
+    """A refresh token -> a new pair; the old refresh token is blacklisted (rotation), and replaying
+    it revokes every refresh token of its owner."""
+
+    serializer_class = TokenRefreshInputSerializer
 
 
 @_schema("token_verify", _Empty)

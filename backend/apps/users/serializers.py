@@ -6,10 +6,17 @@ from django.db import models
 from django.utils.text import capfirst
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import UntypedToken
 
 from apps.api.fields import PasswordField, StrictBooleanField, StrictCharField
+from apps.users.events import record
+from apps.users.lockout import raise_if_locked_out
 from apps.users.models import User, normalize_email
+from apps.users.tokens import revoke_family_on_replay
 
 
 def _password_min_length() -> int:
@@ -104,8 +111,32 @@ class PasswordChangeInputSerializer(serializers.Serializer[Any]):
 
 @extend_schema_serializer(component_name="TokenObtain")
 class TokenObtainInputSerializer(TokenObtainPairSerializer):
-    """SimpleJWT's, reading the password as sign-up stored it: untrimmed."""
+    """SimpleJWT's, reading the password as sign-up stored it (untrimmed), refusing locked-out callers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"] = PasswordField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            data = super().validate(attrs)
+        except AuthenticationFailed:
+            raise_if_locked_out(self.context["request"])
+            raise
+        record("login_success", self.user.pk if self.user else None, via="token")
+        return data
+
+
+@extend_schema_serializer(component_name="TokenRefresh")
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """SimpleJWT's rotation, treating a replayed refresh token as theft of its whole family."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            data = super().validate(attrs)
+        except TokenError:
+            revoke_family_on_replay(attrs["refresh"])
+            raise
+        access = UntypedToken(data["access"])  # type: ignore[arg-type]  # decodes a str despite its hints
+        record("token_refresh", int(access[api_settings.USER_ID_CLAIM]))
+        return data

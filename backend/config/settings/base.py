@@ -3,6 +3,7 @@
 Every variable is documented in `.env.example` at the repository root.
 """
 
+import re
 from datetime import timedelta
 
 from config.env import BACKEND_DIR, env
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
@@ -50,6 +52,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.users.events.ClientAddressMiddleware",
+    # Last, as django-axes requires: turns a locked-out admin login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if SILK_ENABLED:
@@ -120,7 +125,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django calls its password_changed() on every saved password, which revokes tokens.
+    {"NAME": "apps.users.tokens.RevokeTokensOnPasswordChange"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Brute force (django-axes): LOCKOUT_FAILURE_LIMIT wrong passwords for one account (from any number of
+# addresses), or from one address (for any accounts), lock logins for LOCKOUT_COOLOFF_SECONDS after
+# the last counted failure. State lives in the database: shared by every worker and instance, kept
+# through a Redis outage. Failures during a lockout are not counted, so it always ends on time.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not re.fullmatch(r"((?!\.+/)[\w.~-]+/)+", ADMIN_URL):  # segments of letters, digits, . _ ~ -; no . or ..
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"ADMIN_URL must be a relative path ending in '/', like 'admin/', not {ADMIN_URL!r}")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_FAILURE_LIMIT = env.int("LOCKOUT_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOCKOUT_COOLOFF_SECONDS", default=15 * 60))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "apps.users.lockout.client_username"
+AXES_CLIENT_IP_CALLABLE = "apps.users.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "apps.users.lockout.lockout_page"
 
 # --- Internationalisation and static files --------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -173,6 +202,10 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
+    # Access tokens carry a digest of the password hash and die with a password change; refresh
+    # tokens are blacklisted then too (apps.users.tokens). Why both: docs/security.md.
+    "CHECK_REVOKE_TOKEN": True,  # nosec B105: a switch, not a password
+    "REVOKE_TOKEN_CLAIM": "hash_password",  # nosec B105: a claim name, not a password
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
@@ -243,5 +276,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"level": "WARNING"},
         "django_redis": {"level": "WARNING"},
+        # django-axes' lines repeat apps.users.events with the typed username (which may be a
+        # mistyped password); the events carry the user id instead.
+        "axes": {"level": "ERROR"},
     },
 }

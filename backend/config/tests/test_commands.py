@@ -46,6 +46,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "DB_ENGINE": "sqlite",
         "DB_NAME": str(tmp_path / "db.sqlite3"),
         "STATIC_ROOT": str(tmp_path / "static"),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",  # the deploy check needs shared limits; it doesn't connect
     }
 
 
@@ -84,6 +85,7 @@ def commands(
     planned = {
         "deploy_check": (["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(production)),
         "no_secret_key": (["manage.py", "check"], {**production_env(production), "SECRET_KEY": ""}),
+        "no_redis": (["manage.py", "check", "--deploy"], {**production_env(production), "REDIS_URL": ""}),
         "collectstatic": (["manage.py", "collectstatic", "--noinput"], production_env(static_dir)),
         "silk": (["-c", SILK_PROBE], silk_env(silk)),
     }
@@ -96,6 +98,14 @@ def test_deploy_check_reports_no_issue_under_production_settings(commands):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_fails_when_limits_would_be_counted_per_process(commands):
+    result = commands["no_redis"].result()
+
+    assert result.returncode != 0
+    assert "apps.security.E001" in result.stderr
+    assert "Set REDIS_URL" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(commands):

@@ -217,3 +217,14 @@ def test_the_multiprocess_metrics_directory_exists_for_any_process(tmp_path, mon
     prepare_process()
 
     assert directory.is_dir()
+
+
+@pytest.mark.parametrize("admin_url", ["/admin/", "admin", "", "../x/", "a dmin/"])
+def test_admin_url_must_be_a_relative_path_ending_in_a_slash(admin_url):
+    with pytest.raises(ImproperlyConfigured, match="ADMIN_URL"), load_settings("test", ADMIN_URL=admin_url):
+        pass
+
+
+def test_admin_url_moves_the_admin():
+    with load_settings("test", ADMIN_URL="backstage/staff/") as settings:
+        assert settings.ADMIN_URL == "backstage/staff/"

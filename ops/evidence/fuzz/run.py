@@ -48,6 +48,7 @@ FUZZ_DIR = Path(__file__).resolve().parent
 ROOT = FUZZ_DIR.parents[2]
 NAMES = ("user", "peer", "staff")
 RUNS = (("user", "user"), ("staff", "staff"))  # (run, acting account)
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
 class FuzzFailed(SystemExit):
@@ -161,9 +162,8 @@ def fuzz(t: Target, run: str, actor: str, passwords: dict[str, str], ids: dict[s
     directory.mkdir(parents=True)
     token = access_token(t, actor, passwords[actor])
     write_auth_file(directory / "auth.json", token, access_token(t, "peer", passwords["peer"]))
-    schemathesis = Path(sys.executable).parent / "schemathesis"
     command = [
-        str(schemathesis), "--config-file", str(FUZZ_DIR / "schemathesis.toml"), "run", f"{t.base_url}/schema/",
+        str(SCHEMATHESIS), "--config-file", str(FUZZ_DIR / "schemathesis.toml"), "run", f"{t.base_url}/schema/",
         "--url", t.base_url, "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
         "--seed", os.environ.get("FUZZ_SEED", "20251126"),
         "--max-examples", os.environ.get("FUZZ_MAX_EXAMPLES", "40"), "--no-color",
@@ -206,6 +206,10 @@ def fuzz(t: Target, run: str, actor: str, passwords: dict[str, str], ids: dict[s
 
 
 def main() -> None:
+    if not SCHEMATHESIS.exists():
+        raise die(
+            f"no schemathesis beside {sys.executable}: run 'just setup' first (a dev dependency in pyproject.toml)"
+        )
     t = target()
     check_api(t.base_url)
     out_dir = Path(os.environ.get("FUZZ_OUT_DIR") or ROOT / ".data" / "fuzz")

@@ -25,6 +25,12 @@ def test_non_staff_cannot_list_read_change_or_delete_other_accounts(user_api, ot
     assert other_user.email == "other@example.com"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "PUT"])
+def test_a_method_the_schema_lacks_is_a_405_for_a_normal_user(user_api, other_user, method):
+    assert_error(user_api.generic(method, USERS), 405, "method_not_allowed")
+    assert_error(user_api.generic(method, detail(other_user)), 405, "method_not_allowed")
+
+
 def test_non_staff_cannot_change_the_superusers_password_or_email(user_api, superuser):
     assert_error(user_api.patch(detail(superuser), {"email": "me@evil.test", "password": "x"}, format="json"), 403)
 
