@@ -246,7 +246,7 @@ test-faults *args: venv
 
 # --- Evidence: fuzzing ---
 
-# Schemathesis on the running API, as a user then as staff (needs DEBUG=0 and high THROTTLE_*: see ops/evidence/fuzz/run.py)
+# Schemathesis on the running API, as a user then as staff (needs DEBUG=0, high THROTTLE_* and LOCKOUT_FAILURE_LIMIT: see ops/evidence/fuzz/run.py)
 [group('evidence')]
 fuzz: venv
     {{ venv }}/python -m ops.evidence.fuzz.run

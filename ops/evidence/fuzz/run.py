@@ -5,8 +5,9 @@ fuzzing and stateful; once as a normal user, once as staff.
     BASE_URL=http://127.0.0.1:18100 FUZZ_DB_ENV=current just fuzz
 
 The API under test must run with DEBUG=0 (Django's debug pages aren't the API's JSON errors) and throttle rates no
-fuzzer reaches, e.g. THROTTLE_ANON=THROTTLE_USER=THROTTLE_SIGNUP=THROTTLE_TOKEN=THROTTLE_CSP_REPORT=100000/min:
-a 429 is documented, so a throttled run passes while testing nothing, and this run fails it instead.
+fuzzer reaches, e.g. THROTTLE_ANON=THROTTLE_USER=THROTTLE_SIGNUP=THROTTLE_TOKEN=THROTTLE_CSP_REPORT=100000/min, and a
+login lockout its wrong passwords don't reach (LOCKOUT_FAILURE_LIMIT=100000): a 429 is documented, so a throttled
+run passes while testing nothing, and this run fails it instead.
 
 Accounts fuzz-user, fuzz-peer and fuzz-staff (not superuser) are created or reset with new random passwords through
 `manage.py shell`, which must reach the API's database:
@@ -200,7 +201,8 @@ def fuzz(t: Target, run: str, actor: str, passwords: dict[str, str], ids: dict[s
     throttled = count_status(directory / "events.ndjson", 429)
     if throttled:
         raise die(
-            f"{run} run: {throttled} responses were 429: restart the API with higher THROTTLE_* rates (see run.py)"
+            f"{run} run: {throttled} responses were 429: restart the API with higher THROTTLE_* rates"
+            " and LOCKOUT_FAILURE_LIMIT (see run.py)"
         )
     return code == 0
 

@@ -18,7 +18,7 @@ from ops.stack.compose import ProcessCompose, is_ready
 from ops.stack.layout import Stack
 from ops.stack.services import GRAFANA
 
-from .helpers import dashboard_targets, substitute, wait_for
+from .helpers import dashboard_targets, substitute, unavailable, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -116,7 +116,7 @@ def test_recording_rules_have_data(traffic: None, prom_query: Callable[[str], li
 
 def test_grafana_serves_the_dashboard(stack: Stack, processes: list[dict[str, Any]]) -> None:
     if not any(p["name"] == "grafana" and p["status"] != "Disabled" for p in processes):
-        pytest.skip(f"Grafana is not part of this stack: {GRAFANA.tools[0].hint()}")
+        unavailable("grafana", f"Grafana is not part of this stack: {GRAFANA.tools[0].hint()}")
     base = f"http://127.0.0.1:{stack.vars['GRAFANA_PORT']}"
     auth = (stack.vars["GRAFANA_ADMIN_USER"], stack.vars["GRAFANA_ADMIN_PASSWORD"])
     assert requests.get(f"{base}/api/health", timeout=10).status_code == 200
