@@ -71,6 +71,7 @@ fmt: venv
     {{ venv }}/ruff format .
 
 # Lift the login lockout of one account before its cool-off ends (`just unlock user@example.com`)
+[group('dev')]
 [positional-arguments]
 unlock email: venv
     {{ manage }} axes_reset_username "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')"
