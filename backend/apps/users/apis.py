@@ -35,6 +35,7 @@ def _output(user: User, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(UserOutputSerializer(user).data, status=status_code)
 
 
+@extend_schema(tags=["users"])
 class UserListCreateApi(GenericAPIView[User]):
     """`POST` is public sign-up (strictly throttled); `GET` lists accounts for staff."""
 
@@ -53,7 +54,7 @@ class UserListCreateApi(GenericAPIView[User]):
         throttles = super().get_throttles()
         return [*throttles, SignUpRateThrottle()] if self.request.method == "POST" else throttles
 
-    @extend_schema(operation_id="users_list", responses=UserOutputSerializer(many=True), tags=["users"])
+    @extend_schema(operation_id="users_list", responses=UserOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(UserOutputSerializer(page, many=True).data)
@@ -63,13 +64,13 @@ class UserListCreateApi(GenericAPIView[User]):
         auth=[],  # public: no padlock in Swagger UI
         request=SignUpInputSerializer,
         responses={201: UserOutputSerializer},
-        tags=["users"],
     )
     def post(self, request: Request) -> Response:
         user = services.user_sign_up(**_validated(SignUpInputSerializer, request))
         return _output(user, status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["users"])
 class UserMeApi(GenericAPIView[User]):
     """The logged-in user's own profile."""
 
@@ -79,7 +80,7 @@ class UserMeApi(GenericAPIView[User]):
     def get_object(self) -> User:
         return self.request.user  # type: ignore[return-value]
 
-    @extend_schema(operation_id="users_me_retrieve", responses=UserOutputSerializer, tags=["users"])
+    @extend_schema(operation_id="users_me_retrieve", responses=UserOutputSerializer)
     def get(self, request: Request) -> Response:
         return _output(self.get_object())
 
@@ -87,7 +88,6 @@ class UserMeApi(GenericAPIView[User]):
         operation_id="users_me_update",
         request=ProfileUpdateInputSerializer,
         responses=UserOutputSerializer,
-        tags=["users"],
     )
     def patch(self, request: Request) -> Response:
         user = self.get_object()
@@ -95,6 +95,7 @@ class UserMeApi(GenericAPIView[User]):
         return _output(services.user_update(user=user, actor=user, data=data))
 
 
+@extend_schema(tags=["users"])
 class UserMePasswordApi(GenericAPIView[User]):
     """Change one's own password; the current one is required. Every token of the account is revoked,
     the caller's included: the client logs in again with the new password."""
@@ -105,7 +106,6 @@ class UserMePasswordApi(GenericAPIView[User]):
         operation_id="users_me_password_change",
         request=PasswordChangeInputSerializer,
         responses={204: OpenApiResponse(description="Password changed.")},
-        tags=["users"],
     )
     def post(self, request: Request) -> Response:
         data = _validated(PasswordChangeInputSerializer, request)
@@ -117,6 +117,7 @@ class UserMePasswordApi(GenericAPIView[User]):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["users"])
 class UserDetailApi(GenericAPIView[User]):
     """Staff only: read, change or delete one account."""
 
@@ -130,7 +131,7 @@ class UserDetailApi(GenericAPIView[User]):
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()
 
-    @extend_schema(operation_id="users_retrieve", responses=UserOutputSerializer, tags=["users"])
+    @extend_schema(operation_id="users_retrieve", responses=UserOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
         return _output(self.get_object())
 
@@ -138,7 +139,6 @@ class UserDetailApi(GenericAPIView[User]):
         operation_id="users_update",
         request=StaffUserUpdateInputSerializer,
         responses=UserOutputSerializer,
-        tags=["users"],
     )
     def patch(self, request: Request, pk: int) -> Response:
         user = self.get_object()
@@ -148,9 +148,7 @@ class UserDetailApi(GenericAPIView[User]):
             record("access_change", user.pk, actor=str(request.user.pk), fields=",".join(sorted(changed)))
         return _output(updated)
 
-    @extend_schema(
-        operation_id="users_destroy", responses={204: OpenApiResponse(description="Deleted.")}, tags=["users"]
-    )
+    @extend_schema(operation_id="users_destroy", responses={204: OpenApiResponse(description="Deleted.")})
     def delete(self, request: Request, pk: int) -> Response:
         services.user_delete(user=self.get_object(), actor=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
