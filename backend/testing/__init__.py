@@ -1,9 +1,11 @@
 """Helpers the tests of every app import; fixtures stay in conftest.py, which pytest loads and nothing imports."""
 
 import importlib
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -61,3 +63,17 @@ def load_settings(name: str, **env: str | None) -> Iterator[ModuleType]:
             for key in [key for key in sys.modules if key.startswith("config.settings.")]:
                 del sys.modules[key]
             sys.modules.update(saved)
+
+
+def production_env(directory: Path, **overrides: str) -> dict[str, str]:
+    """A fresh process's environment for production settings on SQLite, its files in `directory`."""
+    return {
+        "DJANGO_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DEBUG": "0",
+        "DB_ENGINE": "sqlite",
+        "DB_NAME": str(directory / "db.sqlite3"),
+        "STATIC_ROOT": str(directory / "static"),
+        **overrides,
+    }

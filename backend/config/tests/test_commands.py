@@ -6,7 +6,6 @@ queueing, and each test reads the outcome of its own.
 """
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+import testing
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -36,18 +37,9 @@ for name, user in (("anonymous", None), ("plain", plain), ("staff", staff)):
 """
 
 
-def production_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "DJANGO_ENV": "production",
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "api.example.com",
-        "DB_ENGINE": "sqlite",
-        "DB_NAME": str(tmp_path / "db.sqlite3"),
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "REDIS_URL": "redis://127.0.0.1:6379/0",  # the deploy check needs shared limits; it doesn't connect
-    }
+def production_env(directory: Path) -> dict[str, str]:
+    # The deploy check needs shared limits (REDIS_URL); it doesn't connect.
+    return testing.production_env(directory, ALLOWED_HOSTS="api.example.com", REDIS_URL="redis://127.0.0.1:6379/0")
 
 
 def silk_env(tmp_path: Path) -> dict[str, str]:

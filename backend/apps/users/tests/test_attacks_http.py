@@ -24,6 +24,7 @@ import pytest
 
 from ops.evidence import backend, gunicorn_server
 from ops.evidence.tests.helpers import require_tool, worker_pids
+from testing import production_env
 
 pytestmark = pytest.mark.attacks
 
@@ -135,19 +136,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     redis = Redis(directory)
     redis.start()
     env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "DB_ENGINE": "sqlite",
-        "DB_NAME": str(directory / "db.sqlite3"),
-        "STATIC_ROOT": str(directory / "static"),
-        "WEB_CONCURRENCY": "2",
-        "JSON_LOGS": "True",
-        "ADMIN_URL": ADMIN_URL,
-        "LOCKOUT_FAILURE_LIMIT": str(FAILURE_LIMIT),
-        "THROTTLE_TOKEN": f"{TOKEN_RATE}/min",
+        **os.environ,
+        **production_env(
+            directory,
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="False",
+            WEB_CONCURRENCY="2",
+            JSON_LOGS="True",
+            ADMIN_URL=ADMIN_URL,
+            LOCKOUT_FAILURE_LIMIT=str(FAILURE_LIMIT),
+            THROTTLE_TOKEN=f"{TOKEN_RATE}/min",
+        ),
     }
     try:
         backend.manage(env, "migrate", "--noinput")
