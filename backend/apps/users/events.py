@@ -47,7 +47,7 @@ class ClientAddressMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _client.set(client_address(request))
+        token = _client.set(client_address(request) or "")
         try:
             return self.get_response(request)
         finally:

@@ -1,5 +1,6 @@
 """django-axes' hooks: who is guessing (account and address) and what a locked-out caller is told."""
 
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +12,17 @@ from rest_framework.throttling import BaseThrottle
 from apps.users.models import normalize_email
 
 
-def client_address(request: HttpRequest) -> str:
-    """DRF's client address (honours NUM_PROXIES), so a forged X-Forwarded-For doesn't reset a lockout."""
-    return str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]  # reads request.META only
+def client_address(request: HttpRequest) -> str | None:
+    """DRF's client address (honours NUM_PROXIES), so a forged X-Forwarded-For doesn't reset a lockout.
+
+    None unless it is an IP address (no REMOTE_ADDR, or NUM_PROXIES reaching into a forged header):
+    axes stores it in an IP column, which PostgreSQL validates.
+    """
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # reads request.META only
+    try:
+        return str(ipaddress.ip_address(ident))
+    except ValueError:
+        return None
 
 
 def client_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -52,6 +52,18 @@ def test_guesses_spread_over_many_addresses_still_lock_the_account(api, user):
     assert "failed logins" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("num_proxies", "headers"),
+    [(0, {"REMOTE_ADDR": ""}), (2, {"HTTP_X_FORWARDED_FOR": "not-an-address, 127.0.0.1"})],
+    ids=["no-remote-addr", "forged-forwarded-for"],
+)
+def test_a_client_address_that_is_no_ip_is_still_a_clean_401(api, user, settings, num_proxies, headers):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    response = api.post(OBTAIN, {"email": "user@example.com", "password": "guess"}, format="json", **headers)
+
+    assert_error(response, 401)
+
+
 def test_one_address_guessing_many_accounts_is_locked(api):
     statuses = [obtain(api, email=f"victim{n}@example.com", password="guess").status_code for n in range(4)]
 
