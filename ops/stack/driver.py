@@ -203,7 +203,8 @@ def up(stack: Stack, names: Iterable[str] = (), pair: bool = False) -> int:
 
 
 def wait_until_ready(pc: ProcessCompose, server: subprocess.Popen[bytes], deadline: float) -> list[str]:
-    """Waits with `project is-ready --wait`; returns the processes that failed or aren't ready in time."""
+    """Watches the processes every 0.1 s until all are ready or done; returns those that failed for
+    good, or that aren't ready by the deadline (empty when all are)."""
     while not pc.stack.pc_socket.is_socket():
         if server.poll() is not None:
             out = pc.stack.log_dir / "process-compose.out"
@@ -211,22 +212,18 @@ def wait_until_ready(pc: ProcessCompose, server: subprocess.Popen[bytes], deadli
         if time.monotonic() > deadline:
             raise StackError(f"process-compose did not open {pc.stack.pc_socket}")
         time.sleep(0.05)
-    waiter = subprocess.Popen(
-        pc.argv("project", "is-ready", "--wait"), env=pc.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        # While is-ready waits, fail fast when a process can no longer become ready.
-        while waiter.poll() is None:
-            if server.poll() is not None:
-                raise StackError(f"process-compose exited: see {pc.stack.log_dir}/process-compose.log")
-            if failed := [p["name"] for p in pc.processes() if compose.has_failed(p)]:
-                return failed
-            if time.monotonic() > deadline:
-                return [p["name"] for p in pc.processes() if not is_done(p)]
-            time.sleep(0.5)
-    finally:
-        waiter.kill()
-    return [] if waiter.returncode == 0 else [p["name"] for p in pc.processes() if not is_done(p)]
+    while True:
+        if server.poll() is not None:
+            raise StackError(f"process-compose exited: see {pc.stack.log_dir}/process-compose.log")
+        processes = pc.processes()
+        if failed := [p["name"] for p in processes if compose.has_failed(p)]:
+            return failed
+        waiting = [p["name"] for p in processes if not is_done(p)]
+        if processes and not waiting:
+            return []
+        if time.monotonic() > deadline:
+            return waiting
+        time.sleep(0.1)
 
 
 def report_failure(stack: Stack, pc: ProcessCompose, failed: list[str]) -> None:

@@ -46,6 +46,7 @@ class Init:
     as_service_user: bool = True
     inputs: tuple[str, ...] = ()  # files (globs from the repository root) whose content it applies
     vars: tuple[str, ...] = ()  # variables it depends on besides the service's settings and secrets
+    starts_early: bool = False  # starts at once and waits for the service's dependencies itself
 
 
 @dataclass(frozen=True)

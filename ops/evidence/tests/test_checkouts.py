@@ -33,6 +33,8 @@ from ops.stack import services
 from ops.stack.compose import ProcessCompose
 from ops.stack.layout import ROOT, Stack
 
+from .helpers import worker_pids
+
 pytestmark = pytest.mark.checkouts
 
 # gunicorn checks the files every second and a worker imports the app in about a second on a quiet
@@ -136,9 +138,9 @@ def test_each_checkout_answers_on_its_own_ports(checkouts: tuple[Checkout, Check
     one, two = checkouts
     assert not ports(one.stack) & ports(two.stack)
     for checkout in checkouts:
-        health = requests.get(f"{checkout.api}/health/", timeout=10)
-        assert health.status_code == 200, health.text
-        assert health.json()["checks"] == {"database": "ok", "cache": "ok"}
+        readiness = health(checkout.api)
+        assert readiness.status_code == 200, readiness.text
+        assert readiness.json()["checks"] == {"database": "ok", "cache": "ok"}
         prometheus = f"http://127.0.0.1:{checkout.stack.port('prometheus')}/api/v1/targets"
         targets = requests.get(prometheus, timeout=10).json()["data"]["activeTargets"]
         api_targets = {t["labels"]["instance"] for t in targets if t["labels"]["job"] == "api"}
@@ -196,6 +198,17 @@ def seconds_until(check: Callable[[], bool], bound: float) -> float | None:
     return None
 
 
+def idle(processes: list[psutil.Process], seconds: float = 1.0) -> bool:
+    """No CPU time used by any of them over `seconds`."""
+    before = [sum(process.cpu_times()[:2]) for process in processes]
+    time.sleep(seconds)
+    return before == [sum(process.cpu_times()[:2]) for process in processes]
+
+
+def health(api: str) -> requests.Response:
+    return requests.get(f"{api}/health/", timeout=10)
+
+
 def api_ready(stack: Stack) -> bool:
     api = ProcessCompose(stack).process("api")
     return bool(api["status"] == "Running" and api.get("is_ready") == "Ready")
@@ -219,11 +232,13 @@ def test_development_reloads_a_saved_edit(checkouts: tuple[Checkout, Checkout], 
 
     # An edit that breaks the import: not ready, the error in `just logs api`; the fix brings it back.
     one.edit_view("from django.utils import timezone", "from django.utils import timezone, no_such_name")
-    went_down = seconds_until(lambda: not api_ready(one.stack), RELOAD_BOUND + 5)
+    # Both workers reload, each on its own second: every answer a 500, and the probe saw it.
+    went_down = seconds_until(
+        lambda: all(health(one.api).status_code == 500 for _ in range(4)) and not api_ready(one.stack),
+        RELOAD_BOUND + 5,
+    )
     assert went_down is not None, "the API stayed ready with an app that can't be imported"
-    health = requests.get(f"{one.api}/health/", timeout=10)
-    assert health.status_code == 500
-    assert "no_such_name" in health.text
+    assert "no_such_name" in health(one.api).text
     logs = one.driver("logs", "api", timeout=30)
     assert "ImportError: cannot import name 'no_such_name'" in logs.stdout, logs.stdout[-2000:]
 
@@ -242,6 +257,10 @@ def test_production_never_reloads(checkouts: tuple[Checkout, Checkout]) -> None:
     assert up.returncode == 0, up.stdout + up.stderr
     master = psutil.Process(int(ProcessCompose(two.stack).process("api")["pid"]))
     assert "--reload" not in master.cmdline()
+    # Ready means one worker answers: the other may still be importing the app, and would import the
+    # edit below. Booting is CPU-bound, so a worker idle for a while has loaded it.
+    workers = [psutil.Process(pid) for pid in worker_pids(master.pid)]
+    assert seconds_until(lambda: idle(workers), 60) is not None, "the workers kept busy"
 
     two.edit_view(LIVE_ANSWER, 'JsonResponse({"status": "edited"})')
     time.sleep(RELOAD_BOUND / 2)
