@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import services
+from . import compose, services
 from .driver import StackError, log, port_in_use
 from .layout import ROOT, VENV, Stack, find_tool
 from .services import Tool
@@ -231,6 +231,13 @@ def restore(stack: Stack, target: Target, name: str) -> None:
     else:
         load(target, snapshot_file(stack, name))
     log(f"{target.engine}: '{target.name}' restored from snapshot '{name}'")
+    forget_migrate(stack)
+
+
+def forget_migrate(stack: Stack) -> None:
+    """A restored or loaded database may predate the migrations: the next `just up` migrates again
+    (it leaves the step out while its stamp matches the migration files)."""
+    compose.stamp_file(stack, services.API).unlink(missing_ok=True)
 
 
 def snapshots(stack: Stack, target: Target) -> dict[str, str]:
@@ -297,6 +304,7 @@ def run(stack: Stack, target: Target, command: str, operand: str = "") -> None:
             log(f"{target.engine}: '{target.name}' dumped to {operand}")
         case "load":
             load(target, Path(operand).resolve())
+            forget_migrate(stack)
             log(f"{target.engine}: '{target.name}' loaded from {operand}")
         case "seed":
             manage(stack, target.engine, "seed")

@@ -20,7 +20,7 @@ import MySQLdb
 import psycopg
 import pytest
 
-from ops.stack import database, pgdata, services
+from ops.stack import compose, database, pgdata, services
 from ops.stack.database import COMMANDS, Target
 from ops.stack.driver import StackError, port_in_use
 from ops.stack.layout import ROOT, Stack, find_tool
@@ -141,9 +141,15 @@ def test_snapshot_then_change_then_restore_gives_the_old_data_back(target: Targe
     add_account(target, "after-snapshot@example.com")
     execute(target, "UPDATE users_user SET first_name = 'Changed'")
     assert rows(target, ACCOUNTS) != before
+    migrated = compose.stamp_file(Stack.load(), services.API)
+    if not migrated.exists():  # a stack started without the API has none yet
+        migrated.parent.mkdir(parents=True, exist_ok=True)
+        migrated.write_text("the last migrate's stamp\n")
 
     ok("restore", SNAPSHOT, target.engine)
     assert rows(target, ACCOUNTS) == before
+    # The restored data may predate the migrations: the next `up` runs migrate again.
+    assert not migrated.exists()
     # A snapshot stays as it was: restoring it again, after more changes, gives the same rows.
     execute(target, "DELETE FROM users_user")
     ok("restore", SNAPSHOT, target.engine)
