@@ -157,6 +157,23 @@ def test_snapshot_then_change_then_restore_gives_the_old_data_back(target: Targe
 
 
 @pytest.mark.stack
+def test_dump_then_load_gives_the_same_rows(target: Target, tmp_path: Path) -> None:
+    """The way across PostgreSQL major versions (and to share a state): a SQL file, loaded into a new database."""
+    add_account(target, "dumped@example.com")
+    before = rows(target, ACCOUNTS)
+    dump = tmp_path / "app.sql"
+    ok("dump", str(dump), target.engine)
+    assert dump.stat().st_mode & 0o777 == 0o600  # password hashes
+    execute(target, "DELETE FROM users_user")
+    execute(target, "CREATE TABLE left_behind (id integer)")
+
+    ok("load", str(dump), target.engine)
+    assert rows(target, ACCOUNTS) == before
+    with pytest.raises((psycopg.errors.UndefinedTable, MySQLdb.ProgrammingError)):
+        rows(target, "SELECT * FROM left_behind")
+
+
+@pytest.mark.stack
 def test_restoring_an_unknown_snapshot_is_refused_and_changes_nothing(target: Target) -> None:
     before = rows(target, ACCOUNTS)
     missing = db_command("restore", "no_such_snapshot", target.engine)
