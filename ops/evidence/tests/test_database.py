@@ -67,7 +67,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         with connect(found, "postgres") as conn:
             conn.autocommit = True
             for name in (DATABASE, f"{found.snapshot_prefix}{SNAPSHOT}"):
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
     else:
         database.snapshot_file(stack, SNAPSHOT).unlink(missing_ok=True)
         with connect(found) as conn:
