@@ -5,6 +5,8 @@ set dotenv-load := true
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Poetry's virtualenv in .venv, where every recipe looks for its tools (the flake's shell sets it too).
+# `poetry install --compile` (setup, venv): the libraries' bytecode is written once at install, so no
+# process (a test's subprocess, a gunicorn worker) compiles them again, even under PYTHONDONTWRITEBYTECODE.
 export POETRY_VIRTUALENVS_IN_PROJECT := "true"
 
 venv := justfile_directory() / ".venv/bin"
@@ -17,7 +19,7 @@ default:
 # Install the locked dependencies into .venv, create .env from .env.example if missing, install the git hooks
 [group('dev')]
 setup:
-    poetry install --no-root
+    poetry install --no-root --compile
     [ -f .env ] || cp .env.example .env
     @if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then {{ venv }}/pre-commit install; \
     else echo "Not a git checkout: git hooks not installed (.pre-commit-config.yaml)."; fi
@@ -25,7 +27,7 @@ setup:
 
 [private]
 venv:
-    [ -x {{ venv }}/django-admin ] || poetry install --no-root
+    [ -x {{ venv }}/django-admin ] || poetry install --no-root --compile
 
 # Run the development server on SQLite and the local-memory cache (no services needed)
 [group('dev')]
