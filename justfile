@@ -223,6 +223,54 @@ test-stack *args: venv
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/evidence/tests -m lifecycle "$@"
 
+# --- Databases of the stack: reset, snapshots, dumps, sample data (ops/stack/database.py) ---
+# Each acts on the stack's PostgreSQL, or MySQL/MariaDB when given `mysql` (default: STACK_DB_ENGINE),
+# as the app's own user, and refuses a server that isn't local.
+
+db := "python3 -m ops.stack.database"
+
+# Drop, create and migrate the stack's database: `just db-reset [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+db-reset *engine: venv
+    @{{ db }} reset "$@"
+
+# Save the database as snapshot NAME, replacing one of that name (PostgreSQL: a template copy; MySQL: a dump in .data/snapshots/)
+[group('db')]
+[positional-arguments]
+db-snapshot name *engine:
+    @{{ db }} snapshot "$@"
+
+# Put snapshot NAME back as the database (the app's connections are ended): `just db-restore NAME [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+db-restore name *engine:
+    @{{ db }} restore "$@"
+
+# List the snapshots, with size and time: `just db-snapshots [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+db-snapshots *engine:
+    @{{ db }} snapshots "$@"
+
+# Dump the database as SQL into FILE (moving data between PostgreSQL versions, sharing a state)
+[group('db')]
+[positional-arguments]
+db-dump file *engine:
+    @{{ db }} dump "$@"
+
+# Replace the database with one loaded from a `db-dump` FILE
+[group('db')]
+[positional-arguments]
+db-load file *engine:
+    @{{ db }} load "$@"
+
+# Sample accounts in the stack's database, idempotent: superuser DJANGO_SUPERUSER_EMAIL/_PASSWORD (generated and printed once if unset), staff, users
+[group('db')]
+[positional-arguments]
+seed *engine: venv
+    @{{ db }} seed "$@"
+
 # --- Scale-out: two instances behind a load balancer ---
 # api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,
 # behind nginx (LB_PORT, 8080), sharing PostgreSQL and Redis; Prometheus scrapes both. `just down`,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -10,6 +9,8 @@ import venv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
+
+from ops.required_tools import must_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ def fail(check: str, message: str) -> NoReturn:
 
 def unavailable(check: str, tool: str, how: str) -> NoReturn:
     """A tool the check cannot run without: a failure under CI, elsewhere a skip that says how to get it."""
-    if os.environ.get("CI") == "true":
+    if must_fail(tool):
         fail(check, f"missing tool: {tool} ({how})")
     say(check, f"SKIP: {tool} is missing; {how}")
     raise SystemExit(0)

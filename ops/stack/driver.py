@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from . import compose, services, user
+from . import compose, pgdata, services, user
 from .compose import ProcessCompose, is_done
 from .layout import EXTRA_BIN_DIRS, ROOT, STACK_DIR, VENV, Stack, find_tool
 from .services import Service
@@ -59,6 +59,8 @@ def check_can_start(stack: Stack, selected: list[Service]) -> None:
         for tool in service.tools:
             if not find_tool(tool):
                 raise StackError(f"{service.name}: {tool.hint()}")
+    if services.POSTGRES in selected and (problem := pgdata.incompatibility(stack)):
+        raise StackError(problem)
     if not (VENV / "bin" / "gunicorn").exists() and any(s.run == services.API.run for s in selected):
         raise StackError(f"no {VENV}/bin/gunicorn: run 'just setup' first")
     for service in selected:

@@ -10,7 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .outcome import require_tool
+from ops.required_tools import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"

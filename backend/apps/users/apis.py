@@ -109,11 +109,11 @@ class UserMePasswordApi(GenericAPIView[User]):
     )
     def post(self, request: Request) -> Response:
         data = _validated(PasswordChangeInputSerializer, request)
-        # Through authenticate(), so wrong current passwords count toward the account's lockout.
         user: User = request.user  # type: ignore[assignment]  # IsAuthenticated
-        if authenticate(request, email=user.email, password=data["current_password"]) is None:
+        authenticated = authenticate(request, email=user.email, password=data["current_password"])
+        if authenticated is None:
             raise_if_locked_out(request)
-        services.user_change_password(user=user, **data)
+        services.user_change_password(user=user, authenticated=authenticated, new_password=data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -9,6 +9,7 @@ in the API's error shape; nothing here knows about HTTP.
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -17,11 +18,12 @@ from apps.users.models import User, normalize_email
 DUPLICATE_EMAIL = "A user with this email already exists."
 
 
-def validate_new_password(password: str, user: User) -> None:
+def validate_new_password(password: str, user: User, field: str = "password") -> None:
+    """Django's password validators; their messages go under `field`, the name the client sent it as."""
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({field: exc.messages}) from exc
 
 
 def user_sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
@@ -46,10 +48,12 @@ def user_update(*, user: User, actor: User, data: dict[str, Any]) -> User:
     return user
 
 
-def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
-    if not user.check_password(current_password):
+def user_change_password(*, user: User, authenticated: AbstractBaseUser | None, new_password: str) -> None:
+    """`authenticated` is what authenticate() returned for the user's email and the current password (so a
+    wrong guess counts toward the account's lockout, and the password is hashed once, not twice)."""
+    if authenticated is None or authenticated.pk != user.pk:
         raise ValidationError({"current_password": ["The current password is not correct."]})
-    validate_new_password(new_password, user)
+    validate_new_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
 

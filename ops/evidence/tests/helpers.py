@@ -3,7 +3,6 @@
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -12,6 +11,7 @@ from typing import Any, NoReturn
 import psutil
 import pytest
 
+from ops import required_tools
 from ops.stack import driver
 from ops.stack.layout import STACK_DIR
 
@@ -64,17 +64,16 @@ def run_stack(
 
 
 def require_tool(name: str, how: str) -> str:
-    """The tool's path. Missing: fails under CI=true (a check that can't run must not pass), skips elsewhere."""
-    found = shutil.which(name)
-    if not found:
+    """The tool's path; missing, the test fails or skips as `ops.required_tools` decides."""
+    try:
+        return required_tools.require_tool(name, how)
+    except required_tools.ToolMissing:
         unavailable(name, f"{name} is not installed: {how}")
-    return found
 
 
 def unavailable(tool: str, message: str) -> NoReturn:
-    """Fails under CI=true unless that CI declares the tool absent on purpose (CI_WITHOUT, names split by
-    spaces: a machine with no source for it); skips elsewhere. Either way the message says how to get it."""
-    if os.environ.get("CI") == "true" and tool not in os.environ.get("CI_WITHOUT", "").split():
+    """Fails or skips as `ops.required_tools.must_fail` decides; either way the message says how to get it."""
+    if required_tools.must_fail(tool):
         pytest.fail(message)
     pytest.skip(message)
 

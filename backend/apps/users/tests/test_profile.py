@@ -69,9 +69,26 @@ def test_password_change_validates_the_new_password(user_api, user):
 
     body = assert_error(user_api.post(PASSWORD_CHANGE, payload, format="json"), 400, "invalid")
 
-    assert "password" in body["errors"]
+    assert "new_password" in body["errors"]
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_password_change_hashes_the_current_password_once(user_api, user, monkeypatch):
+    # Argon2id costs about 200 ms of CPU: authenticate() verifies it, the service must not verify it again.
+    verified = []
+    check_password = User.check_password
+
+    def counted(self: User, raw_password: str) -> bool:
+        verified.append(raw_password)
+        return check_password(self, raw_password)
+
+    monkeypatch.setattr(User, "check_password", counted)
+    payload = {"current_password": PASSWORD, "new_password": "brand-New-secret-42"}
+
+    assert user_api.post(PASSWORD_CHANGE, payload, format="json").status_code == 204
+
+    assert verified == [PASSWORD]
 
 
 def test_password_change_then_login_with_the_new_one(user_api, api, user):
