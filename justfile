@@ -223,6 +223,12 @@ test-stack *args: venv
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/evidence/tests -m lifecycle "$@"
 
+# Two copies of this checkout up at once on their own ports, walled off from each other; code reload in development, none in production (its own stacks)
+[group('stack')]
+[positional-arguments]
+test-checkouts *args: venv
+    {{ venv }}/pytest ops/evidence/tests -m checkouts "$@"
+
 # --- Databases of the stack: reset, snapshots, dumps, sample data (ops/stack/database.py) ---
 # Each acts on the stack's PostgreSQL, or MySQL/MariaDB when given `mysql` (default: STACK_DB_ENGINE),
 # as the app's own user, and refuses a server that isn't local.
