@@ -17,7 +17,7 @@ default:
 # Install the locked dependencies into .venv, create .env from .env.example if missing, install the git hooks
 [group('dev')]
 setup:
-    poetry install --no-root
+    poetry install --no-root --compile
     [ -f .env ] || cp .env.example .env
     @if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then {{ venv }}/pre-commit install; \
     else echo "Not a git checkout: git hooks not installed (.pre-commit-config.yaml)."; fi
@@ -25,7 +25,7 @@ setup:
 
 [private]
 venv:
-    [ -x {{ venv }}/django-admin ] || poetry install --no-root
+    [ -x {{ venv }}/django-admin ] || poetry install --no-root --compile
 
 # Run the development server on SQLite and the local-memory cache (no services needed)
 [group('dev')]
@@ -214,6 +214,12 @@ test-stack *args: venv
 [positional-arguments]
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/evidence/tests -m lifecycle "$@"
+
+# Two copies of this checkout up at once on their own ports, walled off from each other; code reload in development, none in production (its own stacks)
+[group('stack')]
+[positional-arguments]
+test-checkouts *args: venv
+    {{ venv }}/pytest ops/evidence/tests -m checkouts "$@"
 
 # --- Databases of the stack: reset, snapshots, dumps, sample data (ops/stack/database.py) ---
 # Each acts on the stack's PostgreSQL, or MySQL/MariaDB when given `mysql` (default: STACK_DB_ENGINE),

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import IO
 
 from . import services
-from .driver import StackError, log, port_in_use
-from .layout import ROOT, VENV, Stack, find_tool
+from .driver import StackError, log
+from .layout import ROOT, VENV, Stack, find_tool, port_in_use
 from .services import Tool
 
 ENGINES = ("postgres", "mysql")

@@ -49,8 +49,7 @@ from types import FrameType
 from ops.evidence import backend, gunicorn_server
 from ops.evidence.gunicorn_server import GunicornError, Server
 from ops.stack import driver
-from ops.stack.driver import port_in_use
-from ops.stack.layout import Stack
+from ops.stack.layout import Stack, port_in_use
 
 ROOT = Path(__file__).resolve().parents[3]
 # Another checkout's backend/ may be measured instead (before/after comparisons of a change).

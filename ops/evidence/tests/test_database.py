@@ -22,8 +22,8 @@ import pytest
 
 from ops.stack import database, pgdata, services
 from ops.stack.database import COMMANDS, Target
-from ops.stack.driver import StackError, port_in_use
-from ops.stack.layout import ROOT, Stack, find_tool
+from ops.stack.driver import StackError
+from ops.stack.layout import ROOT, Stack, find_tool, port_in_use
 
 from .helpers import run_stack, unavailable
 
