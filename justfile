@@ -72,12 +72,6 @@ fmt: venv
     {{ venv }}/ruff check --fix .
     {{ venv }}/ruff format .
 
-# Lift the login lockout of one account before its cool-off ends (`just unlock user@example.com`)
-[group('dev')]
-[positional-arguments]
-unlock email: venv
-    {{ manage }} axes_reset_username "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')"
-
 # Django's system checks for the current settings
 [group('dev')]
 check: venv
@@ -276,6 +270,12 @@ db-load file *engine:
 [positional-arguments]
 seed *engine: venv
     @{{ db }} seed "$@"
+
+# Lift the login lockout of one account before its cool-off ends: `just unlock user@example.com [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+unlock email *engine: venv
+    @{{ db }} unlock "$@"
 
 # --- Scale-out: two instances behind a load balancer ---
 # api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,
