@@ -5,6 +5,8 @@ set dotenv-load := true
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Poetry's virtualenv in .venv, where every recipe looks for its tools (the flake's shell sets it too).
+# `poetry install --compile` (setup, venv): the libraries' bytecode is written once at install, so no
+# process (a test's subprocess, a gunicorn worker) compiles them again, even under PYTHONDONTWRITEBYTECODE.
 export POETRY_VIRTUALENVS_IN_PROJECT := "true"
 
 venv := justfile_directory() / ".venv/bin"
@@ -17,7 +19,7 @@ default:
 # Install the locked dependencies into .venv, create .env from .env.example if missing, install the git hooks
 [group('dev')]
 setup:
-    poetry install --no-root
+    poetry install --no-root --compile
     [ -f .env ] || cp .env.example .env
     @if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then {{ venv }}/pre-commit install; \
     else echo "Not a git checkout: git hooks not installed (.pre-commit-config.yaml)."; fi
@@ -25,7 +27,7 @@ setup:
 
 [private]
 venv:
-    [ -x {{ venv }}/django-admin ] || poetry install --no-root
+    [ -x {{ venv }}/django-admin ] || poetry install --no-root --compile
 
 # Run the development server on SQLite and the local-memory cache (no services needed)
 [group('dev')]
@@ -69,12 +71,6 @@ hooks: venv
 fmt: venv
     {{ venv }}/ruff check --fix .
     {{ venv }}/ruff format .
-
-# Lift the login lockout of one account before its cool-off ends (`just unlock user@example.com`)
-[group('dev')]
-[positional-arguments]
-unlock email: venv
-    {{ manage }} axes_reset_username "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')"
 
 # Django's system checks for the current settings
 [group('dev')]
@@ -221,6 +217,12 @@ test-stack *args: venv
 test-lifecycle *args: venv
     {{ venv }}/pytest ops/evidence/tests -m lifecycle "$@"
 
+# Two copies of this checkout up at once on their own ports, walled off from each other; code reload in development, none in production (its own stacks)
+[group('stack')]
+[positional-arguments]
+test-checkouts *args: venv
+    {{ venv }}/pytest ops/evidence/tests -m checkouts "$@"
+
 # --- Databases of the stack: reset, snapshots, dumps, sample data (ops/stack/database.py) ---
 # Each acts on the stack's PostgreSQL, or MySQL/MariaDB when given `mysql` (default: STACK_DB_ENGINE),
 # as the app's own user, and refuses a server that isn't local.
@@ -268,6 +270,12 @@ db-load file *engine:
 [positional-arguments]
 seed *engine: venv
     @{{ db }} seed "$@"
+
+# Lift the login lockout of one account before its cool-off ends: `just unlock user@example.com [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+unlock email *engine: venv
+    @{{ db }} unlock "$@"
 
 # --- Scale-out: two instances behind a load balancer ---
 # api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,

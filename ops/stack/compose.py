@@ -97,18 +97,21 @@ def runs_as_service_user(service: Service) -> bool:
     return False
 
 
-def dependencies(names: Iterable[str], started: Collection[str]) -> dict[str, Any]:
-    """process-compose's depends_on: a service must be ready, a one-shot must have succeeded."""
-    one_shots = {s.init.name for s in (*services.SERVICES, services.API2) if s.init}
+def dependencies(names: Iterable[str], started: Collection[str], early: bool = False) -> dict[str, Any]:
+    """process-compose's depends_on: a one-shot must have succeeded; a service must be ready, or only
+    started for one that starts early (its own readiness probe checks it)."""
+    one_shots = {s.init.name for s in services.ALL if s.init}
+    service_condition = "process_started" if early else "process_healthy"
     return {
-        name: {"condition": "process_completed_successfully" if name in one_shots else "process_healthy"}
+        name: {"condition": "process_completed_successfully" if name in one_shots else service_condition}
         for name in names
         if name in started
     }
 
 
 def process(stack: Stack, service: Service, started: Collection[str], extra_env: Mapping[str, str]) -> dict[str, Any]:
-    depends = dependencies((*service.depends_on, *([service.init.name] if service.init else [])), started)
+    needs = (*service.depends_on, *([service.init.name] if service.init else []))
+    depends = dependencies(needs, started, early=service.starts_early)
     entry: dict[str, Any] = {
         "description": f"{service.name} on 127.0.0.1:{stack.port(service)}",
         "command": command(service.run, runs_as_service_user(service)),

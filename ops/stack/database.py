@@ -7,6 +7,7 @@ python3 -m ops.stack.database snapshots [postgres|mysql]       list them
 python3 -m ops.stack.database dump FILE [postgres|mysql]       the app database as SQL into FILE
 python3 -m ops.stack.database load FILE [postgres|mysql]       a new app database from such a FILE
 python3 -m ops.stack.database seed [postgres|mysql]            sample accounts (manage.py seed)
+python3 -m ops.stack.database unlock EMAIL [postgres|mysql]    lift the login lockout of one account
 
 The engine defaults to the stack's (STACK_DB_ENGINE, else postgres). Everything runs as the app's
 own role over TCP, with the ports and password `Stack.load` gives (it owns the database and may
@@ -29,12 +30,12 @@ from pathlib import Path
 from typing import IO
 
 from . import compose, services
-from .driver import StackError, log, port_in_use
-from .layout import ROOT, VENV, Stack, find_tool
+from .driver import StackError, log
+from .layout import ROOT, VENV, Stack, find_tool, port_in_use
 from .services import Tool
 
 ENGINES = ("postgres", "mysql")
-COMMANDS = ("reset", "snapshot", "restore", "snapshots", "dump", "load", "seed")
+COMMANDS = ("reset", "snapshot", "restore", "snapshots", "dump", "load", "seed", "unlock")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SNAPSHOT_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 
@@ -344,11 +345,14 @@ def run(stack: Stack, target: Target, command: str, operand: str = "") -> None:
             log(f"{target.engine}: '{target.name}' loaded from {operand}")
         case "seed":
             manage(stack, target.engine, "seed")
+        case "unlock":
+            # Lower-cased as apps.users.models.normalize_email stores it, which the lockout is keyed by.
+            manage(stack, target.engine, "axes_reset_username", operand.strip().lower())
 
 
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
-    with_operand = command in ("snapshot", "restore", "dump", "load")
+    with_operand = command in ("snapshot", "restore", "dump", "load", "unlock")
     if command not in COMMANDS or (with_operand and not args):
         print(__doc__)
         return 0 if command == "help" else 2

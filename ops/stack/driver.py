@@ -5,7 +5,6 @@ The justfile's recipes call these; the tests and the benchmark import them.
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from . import compose, pgdata, services, user
 from .compose import ProcessCompose, is_done
-from .layout import EXTRA_BIN_DIRS, ROOT, STACK_DIR, VENV, Stack, find_tool
+from .layout import EXTRA_BIN_DIRS, ROOT, STACK_DIR, VENV, Stack, find_tool, port_in_use
 from .services import Service
 
 # Services started by `up` and `up-pair`, recorded so `down` knows which ports to check after.
@@ -30,13 +29,6 @@ def log(message: str) -> None:
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
-def port_in_use(port: int) -> bool:
-    """Something accepts connections on 127.0.0.1:port."""
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def with_dependencies(names: Iterable[str]) -> list[Service]:
     """The named services (or one-shots) and what they need, in the definition's order."""
     wanted: set[str] = set()
@@ -46,7 +38,7 @@ def with_dependencies(names: Iterable[str]) -> list[Service]:
         if name not in wanted:
             wanted.add(name)
             todo += [services.by_name(dep).name for dep in services.by_name(name).depends_on]
-    return [s for s in (*services.SERVICES, services.API2, services.LB) if s.name in wanted]
+    return [s for s in services.ALL if s.name in wanted]
 
 
 def installed(service: Service) -> bool:
@@ -128,7 +120,10 @@ def render_prometheus(stack: Stack, api_targets: list[str]) -> None:
 
 def server_env(stack: Stack) -> dict[str, str]:
     """The environment process-compose and every service start with."""
-    env = {key: value for key, value in stack.vars.items() if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    # Bytecode is written (an inherited PYTHONDONTWRITEBYTECODE is dropped): without it every start of
+    # the API recompiles about a thousand modules, seconds of each worker's boot.
+    dropped = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONDONTWRITEBYTECODE")
+    env = {key: value for key, value in stack.vars.items() if key not in dropped}
     env |= stack.database_env(env.get("STACK_DB_ENGINE", "postgres"))
     env |= {
         "ROOT_DIR": str(ROOT),
@@ -139,9 +134,10 @@ def server_env(stack: Stack) -> dict[str, str]:
         "PATH": os.pathsep.join([env.get("PATH", ""), *map(str, EXTRA_BIN_DIRS)]),
         "DJANGO_ENV": env.get("DJANGO_ENV", "development"),
         "API_HOST": "127.0.0.1",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "PROC_COMP_CONFIG": str(stack.data_dir / "process-compose"),
+        # redis-cli's password: the readiness probe, which process-compose runs in this environment.
+        "REDISCLI_AUTH": env.get("REDIS_PASSWORD", ""),
         # Every process of this stack inherits this marker: the lifecycle test finds them by it.
         "WORKSPACE_STACK": str(stack.pc_socket),
     }
@@ -172,6 +168,7 @@ def up(stack: Stack, names: Iterable[str] = (), pair: bool = False) -> int:
             log(f"{missing.name} is not installed ({missing.tools[0].hint()}): starting everything else")
     selected = with_dependencies(names)
     check_can_start(stack, selected)
+    stack.keep_ports()
     stack = stack.with_secrets()
     prepare(stack, selected)
     config = compose.write_config(stack, compose.config(stack, selected, pair))
@@ -335,7 +332,7 @@ CLIENTS = {
         "MYSQL_PWD",
         "MYSQL_PASSWORD",
     ),
-    "redis-cli": (services.REDIS.tools[1], "-h 127.0.0.1 -p {REDIS_PORT}", "", ""),
+    "redis-cli": (services.REDIS.tools[1], "-h 127.0.0.1 -p {REDIS_PORT}", "REDISCLI_AUTH", "REDIS_PASSWORD"),
 }
 
 
@@ -345,12 +342,12 @@ def client(stack: Stack, name: str, args: list[str]) -> int:
     program = find_tool(tool)
     if not program:
         raise StackError(tool.hint())
-    env = {**os.environ, password_var: stack.vars.get(secret, "")} if password_var else dict(os.environ)
+    env = {**os.environ, password_var: stack.vars.get(secret, "")}
     return subprocess.call([program, *arguments.format_map(stack.vars).split(), *args], env=env)
 
 
 def variables(stack: Stack) -> dict[str, str]:
     """Layout and ports, for people (`python3 -m ops.stack vars`)."""
     found = {"DATA_DIR": str(stack.data_dir), "LOG_DIR": str(stack.log_dir), "RUN_DIR": str(stack.run_dir)}
-    found |= {s.port_var: str(stack.port(s)) for s in (*services.SERVICES, services.API2, services.LB)}
+    found |= {s.port_var: str(stack.port(s)) for s in services.ALL}
     return found | {"SECRETS_FILE": str(stack.secrets_file), "PC_SOCKET": str(stack.pc_socket)}

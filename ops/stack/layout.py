@@ -1,13 +1,20 @@
 """Where the stack lives and what it is configured with: folders, ports, names and secrets.
 
-Values come from the environment (the justfile loads .env), then .data/secrets.env, then the
-defaults in services.py: the user's environment always wins.
+Values come from the environment (the justfile loads .env), then .data/secrets.env and
+.data/ports.json, then the defaults in services.py: the user's environment always wins.
+
+Ports: each checkout (each data dir) has a block of BLOCK_SIZE ports of its own, so clones run side
+by side. The block is derived from the data dir's path (the first free one from there), kept in
+.data/ports.json by the first `up`, and each service sits at its offset in it (services.toml).
 """
 
+import json
 import os
 import secrets
 import shutil
+import socket
 import string
+import urllib.parse
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +28,12 @@ STACK_DIR = ROOT / "ops" / "stack"
 VENV = ROOT / ".venv"
 # Debian keeps PostgreSQL's programs in a versioned folder, daemons in sbin: looked up after PATH.
 EXTRA_BIN_DIRS = (*sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True), Path("/usr/sbin"))
+
+
+# Blocks of ten ports from 20000 up to 29999: below Linux's ephemeral range (32768-60999), above
+# the usual defaults of the services themselves (which a system's own PostgreSQL or Redis may hold).
+FIRST_BLOCK_PORT, BLOCK_SIZE, BLOCKS = 20000, 10, 1000
+PORTS_FILE = "ports.json"
 
 
 def find_tool(tool: Tool, path: str | None = None) -> str | None:
@@ -54,9 +67,11 @@ class Stack:
         environ = dict(os.environ if environ is None else environ)
         data_dir = Path(environ.get("DATA_DIR") or ROOT / ".data").resolve()
         defaults = dict(services.STACK_SETTINGS)
-        for service in (*services.SERVICES, services.API2, services.LB):
-            defaults |= {service.port_var: str(service.default_port), **service.settings}
-        values = {**defaults, **read_env_file(data_dir / "secrets.env"), **environ, "DATA_DIR": str(data_dir)}
+        for service in services.ALL:
+            defaults |= dict(service.settings)
+        ports = {key: str(port) for key, port in block_ports(data_dir).items()}
+        secret_values = read_env_file(data_dir / "secrets.env")
+        values = {**defaults, **ports, **secret_values, **environ, "DATA_DIR": str(data_dir)}
         tag = zlib.crc32(f"{ROOT}|{data_dir}".encode())
         runtime = environ.get("XDG_RUNTIME_DIR")
         # As root the service user must traverse it, and /run/user/0 is private: /tmp then.
@@ -70,6 +85,14 @@ class Stack:
             service = services.by_name(service)
         return int(self.vars[service.port_var])
 
+    def keep_ports(self) -> None:
+        """Writes .data/ports.json, so the block stays this checkout's whatever starts later."""
+        path = self.data_dir / PORTS_FILE
+        if read_ports(path, self.data_dir) is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            kept = {"data_dir": str(self.data_dir), "ports": block_ports(self.data_dir)}
+            path.write_text(json.dumps(kept, indent=2) + "\n")
+
     def with_secrets(self) -> "Stack":
         """Creates .data/secrets.env (mode 600) with every secret the environment doesn't set."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +100,7 @@ class Stack:
         self.secrets_file.chmod(0o600)
         alphabet = string.ascii_letters + string.digits
         added = {}
-        for key in (key for service in (*services.SERVICES, services.LB) for key in service.secrets):
+        for key in (key for service in services.ALL for key in service.secrets):
             if not self.vars.get(key):
                 added[key] = "".join(secrets.choice(alphabet) for _ in range(64 if key == "SECRET_KEY" else 32))
         if added:
@@ -95,5 +118,45 @@ class Stack:
             "DB_PASS": self.vars.get(f"{prefix}_PASSWORD", ""),
             "DB_HOST": "127.0.0.1",
             "DB_PORT": str(self.port(engine)),
-            "REDIS_URL": f"redis://127.0.0.1:{self.port('redis')}/{redis_db}",
+            "REDIS_URL": self.redis_url(redis_db),
         }
+
+    def redis_url(self, db: int = 0) -> str:
+        """The stack's Redis, with its password (requirepass) when it has one."""
+        password = self.vars.get("REDIS_PASSWORD", "")
+        login = f":{urllib.parse.quote(password, safe='')}@" if password else ""
+        return f"redis://{login}127.0.0.1:{self.port('redis')}/{db}"
+
+
+def read_ports(path: Path, data_dir: Path) -> dict[str, int] | None:
+    """The ports kept in ports.json, unless it was made for another data dir (a copied checkout)."""
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if kept.get("data_dir") != str(data_dir):
+        return None
+    return {key: int(port) for key, port in kept["ports"].items()}
+
+
+def block_ports(data_dir: Path) -> dict[str, int]:
+    """The data dir's ports: those kept in ports.json, or the first free block from its path's hash."""
+    kept = read_ports(data_dir / PORTS_FILE, data_dir)
+    if kept is not None:
+        return kept
+    start = zlib.crc32(str(data_dir).encode()) % BLOCKS
+    blocks = ((start + step) % BLOCKS for step in range(BLOCKS))
+    first = next((block for block in blocks if not any(map(port_in_use, block_of(block).values()))), start)
+    return block_of(first)
+
+
+def block_of(block: int) -> dict[str, int]:
+    base = FIRST_BLOCK_PORT + block * BLOCK_SIZE
+    return {service.port_var: base + service.port_offset for service in services.ALL}
+
+
+def port_in_use(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

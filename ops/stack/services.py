@@ -55,7 +55,7 @@ class Service:
     name: str
     summary: str
     port_var: str
-    default_port: int
+    port_offset: int  # in the checkout's block of ports (layout.py)
     run: str
     tools: tuple[Tool, ...] = ()
     depends_on: tuple[str, ...] = ()
@@ -69,15 +69,16 @@ class Service:
     env: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     as_service_user: bool = True
     optional: bool = False
+    starts_early: bool = False
 
 
 def service(name: str, table: dict[str, Any]) -> Service:
-    port_var, default_port = table.pop("port")
+    port_var, port_offset = table.pop("port")
     return Service(
         name=name,
         summary=table.pop("summary"),
         port_var=port_var,
-        default_port=default_port,
+        port_offset=port_offset,
         run=table.pop("run", f"{name}/run.sh"),
         tools=tuple(Tool(**{**tool, "names": tuple(tool["names"])}) for tool in table.pop("tools", [])),
         depends_on=tuple(table.pop("depends_on", ())),
@@ -88,7 +89,7 @@ def service(name: str, table: dict[str, Any]) -> Service:
         settings=MappingProxyType(table.pop("settings", {})),
         secrets=tuple(table.pop("secrets", ())),
         env=MappingProxyType(table.pop("env", {})),
-        **table,  # stop_timeout, optional: as written
+        **table,  # stop_timeout, optional, starts_early: as written
     )
 
 
@@ -102,11 +103,11 @@ def probe(table: dict[str, Any]) -> Probe:
 
 def derived(base: Service, name: str, table: dict[str, Any]) -> Service:
     """A service made from another with a few keys replaced (the pair's second API instance)."""
-    port_var, default_port = table.pop("port", (base.port_var, base.default_port))
+    port_var, port_offset = table.pop("port", (base.port_var, base.port_offset))
     init = table.pop("init", base.init)
     depends_on = tuple(table.pop("depends_on", base.depends_on))
     return replace(
-        base, name=name, port_var=port_var, default_port=default_port, init=init or None, depends_on=depends_on
+        base, name=name, port_var=port_var, port_offset=port_offset, init=init or None, depends_on=depends_on
     )
 
 
@@ -120,10 +121,11 @@ _api2 = _pair.pop("api-2")
 API2 = derived(SERVICES[[s.name for s in SERVICES].index(_api2.pop("derive"))], "api-2", _api2)
 LB = service("lb", _pair.pop("lb"))
 PAIR: Final = (POSTGRES, REDIS, API, API2, LB, PROMETHEUS, GRAFANA)
+ALL: Final = (*SERVICES, API2, LB)
 
 
 def by_name(name: str) -> Service:
-    for found in (*SERVICES, API2, LB):
+    for found in ALL:
         if found.name == name or (found.init and found.init.name == name):
             return found
     known = ", ".join(s.name for s in SERVICES)

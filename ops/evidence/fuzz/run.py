@@ -1,7 +1,7 @@
 """`just fuzz`: schemathesis on the running API, every operation of /schema/, every check, phases examples, coverage,
 fuzzing and stateful; once as a normal user, once as staff.
 
-    just fuzz                                             # the API on http://127.0.0.1:${API_PORT:-8000}
+    just fuzz                                             # the stack's API (the checkout's API_PORT)
     BASE_URL=http://127.0.0.1:18100 FUZZ_DB_ENV=current just fuzz
 
 The API under test must run with DEBUG=0 (Django's debug pages aren't the API's JSON errors) and throttle rates no
@@ -87,7 +87,7 @@ def stack_database_env() -> dict[str, str]:
 
 
 def target() -> Target:
-    base_url = os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}"
+    base_url = os.environ.get("BASE_URL") or f"http://127.0.0.1:{Stack.load().port('api')}"
     database = os.environ.get("FUZZ_DB_ENV") or (
         "stack" if not os.environ.get("BASE_URL") and stack_running() else "current"
     )

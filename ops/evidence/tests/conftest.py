@@ -64,3 +64,15 @@ def prom_query(prometheus_url: str) -> Callable[..., list[dict[str, Any]]]:
         return result
 
     return query
+
+
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Prints a measured figure in the test output, after the test's name ("faults: ...")."""
+    suite = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
+    def emit(line: str) -> None:
+        with capsys.disabled():
+            print(f"\n    {suite}: {line}", end="")
+
+    return emit

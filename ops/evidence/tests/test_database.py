@@ -22,8 +22,8 @@ import pytest
 
 from ops.stack import compose, database, pgdata, services
 from ops.stack.database import COMMANDS, Target
-from ops.stack.driver import StackError, port_in_use
-from ops.stack.layout import ROOT, Stack, find_tool
+from ops.stack.driver import StackError
+from ops.stack.layout import ROOT, Stack, find_tool, port_in_use
 
 from .helpers import run_stack, unavailable
 
@@ -241,3 +241,19 @@ def test_up_refuses_a_postgres_data_dir_of_another_major_version(tmp_path: Path)
     assert not (tmp_path / "logs" / "postgres.log").exists()
     assert (tmp_path / "postgres" / "PG_VERSION").read_text() == f"{other}\n"
     assert elapsed < 20
+
+
+@pytest.mark.stack
+def test_unlock_lifts_the_lockout_of_the_account_as_stored(target: Target) -> None:
+    execute(
+        target,
+        "INSERT INTO axes_accessattempt (user_agent, ip_address, username, http_accept, path_info, attempt_time, "
+        "get_data, post_data, failures_since_start) VALUES ('test', '127.0.0.1', %s, '*/*', '/api/token/', "
+        "CURRENT_TIMESTAMP, '', '', 10)",
+        ("locked@example.com",),
+    )
+
+    output = ok("unlock", " Locked@Example.COM", target.engine)
+
+    assert "1 attempts removed." in output
+    assert rows(target, "SELECT username FROM axes_accessattempt") == []

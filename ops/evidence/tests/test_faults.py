@@ -146,8 +146,9 @@ def service_pid(stack: Stack, name: str, *expected: str) -> int:
 
 
 def api_master(stack: Stack) -> int:
-    # run.sh execs (setpriv ->) gunicorn, so process-compose's pid is the gunicorn master.
-    return service_pid(stack, "api", "gunicorn", "config.wsgi")
+    # run.sh execs (setpriv ->) gunicorn, so process-compose's pid is the gunicorn master (its app is
+    # config.wsgi, or in development the reloading wrapper of it).
+    return service_pid(stack, "api", "gunicorn")
 
 
 def stack_problem(stack: Stack, api_url: str, services: list[str]) -> str:
@@ -232,15 +233,6 @@ def restart_env(stack: Stack, api_url: str) -> dict[str, str]:
             "THROTTLE_TOKEN=100000/min just up"
         )
     return {key: api_env[key] for key in RESTART_KEYS if key in api_env}
-
-
-@pytest.fixture
-def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
-    def emit(line: str) -> None:
-        with capsys.disabled():
-            print(f"\n    faults: {line}", end="")
-
-    return emit
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 import requests
 
 from ops.stack.compose import ProcessCompose
-from ops.stack.driver import port_in_use
-from ops.stack.layout import Stack
+from ops.stack.layout import Stack, port_in_use
 from ops.stack.services import SERVICES
 
 from .helpers import run_stack
