@@ -205,10 +205,12 @@ def test_every_command_refuses_a_server_that_is_not_local(host: str) -> None:
     stack = Stack.load()
     remote = Target("postgres", host, 5432, "app", "app", "secret")
     for command in COMMANDS:
-        with pytest.raises(
-            StackError, match=f"only against a local database .* on {re.escape(host)}. Nothing was done"
-        ):
+        refused = f"only against a local database .* on {re.escape(host)}. Nothing was done"
+        with pytest.raises(StackError, match=refused) as raised:
             database.run(stack, remote, command, "snap")
+        # A SystemExit carrying the message: the command line prints it and exits with 1.
+        assert isinstance(raised.value, SystemExit)
+        assert isinstance(raised.value.code, str)
 
 
 def test_local_hosts_pass_the_guard() -> None:
