@@ -205,7 +205,7 @@ test-postgres *args: venv
 test-mysql *args: venv
     @{{ stack }} test mysql "$@"
 
-# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/evidence/tests)
+# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query, the db-* recipes and seed (ops/evidence/tests)
 [group('stack')]
 [positional-arguments]
 test-stack *args: venv
