@@ -5,6 +5,8 @@ set dotenv-load := true
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Poetry's virtualenv in .venv, where every recipe looks for its tools (the flake's shell sets it too).
+# `poetry install --compile` (setup, venv): the libraries' bytecode is written once at install, so no
+# process (a test's subprocess, a gunicorn worker) compiles them again, even under PYTHONDONTWRITEBYTECODE.
 export POETRY_VIRTUALENVS_IN_PROJECT := "true"
 
 venv := justfile_directory() / ".venv/bin"
@@ -69,12 +71,6 @@ hooks: venv
 fmt: venv
     {{ venv }}/ruff check --fix .
     {{ venv }}/ruff format .
-
-# Lift the login lockout of one account before its cool-off ends (`just unlock user@example.com`)
-[group('dev')]
-[positional-arguments]
-unlock email: venv
-    {{ manage }} axes_reset_username "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')"
 
 # Django's system checks for the current settings
 [group('dev')]
@@ -209,7 +205,7 @@ test-postgres *args: venv
 test-mysql *args: venv
     @{{ stack }} test mysql "$@"
 
-# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query (ops/evidence/tests)
+# Check the running stack: processes ready, health, Prometheus targets, every Grafana panel query, the db-* recipes and seed (ops/evidence/tests)
 [group('stack')]
 [positional-arguments]
 test-stack *args: venv
@@ -274,6 +270,12 @@ db-load file *engine:
 [positional-arguments]
 seed *engine: venv
     @{{ db }} seed "$@"
+
+# Lift the login lockout of one account before its cool-off ends: `just unlock user@example.com [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+unlock email *engine: venv
+    @{{ db }} unlock "$@"
 
 # --- Scale-out: two instances behind a load balancer ---
 # api (API_PORT, 8000) and api-2 (API2_PORT, 8001), each its own gunicorn master with NUM_PROXIES=1,

@@ -11,6 +11,17 @@ from apps.users.models import User
 from testing import PASSWORD, client_for, make_user
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the slow subprocesses of the selected test modules now, so they run beside the suite."""
+    if session.config.option.collectonly:
+        return
+    modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
+    for module in modules:
+        start = getattr(module, "start_in_background", None)
+        if start is not None:
+            start()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     """Throttle counters live in the cache; each test starts with none (Redis included)."""

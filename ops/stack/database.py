@@ -7,6 +7,7 @@ python3 -m ops.stack.database snapshots [postgres|mysql]       list them
 python3 -m ops.stack.database dump FILE [postgres|mysql]       the app database as SQL into FILE
 python3 -m ops.stack.database load FILE [postgres|mysql]       a new app database from such a FILE
 python3 -m ops.stack.database seed [postgres|mysql]            sample accounts (manage.py seed)
+python3 -m ops.stack.database unlock EMAIL [postgres|mysql]    lift the login lockout of one account
 
 The engine defaults to the stack's (STACK_DB_ENGINE, else postgres). Everything runs as the app's
 own role over TCP, with the ports and password `Stack.load` gives (it owns the database and may
@@ -22,24 +23,32 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from . import services
+from . import compose, services
 from .driver import StackError, log
 from .layout import ROOT, VENV, Stack, find_tool, port_in_use
 from .services import Tool
 
 ENGINES = ("postgres", "mysql")
-COMMANDS = ("reset", "snapshot", "restore", "snapshots", "dump", "load", "seed")
+COMMANDS = ("reset", "snapshot", "restore", "snapshots", "dump", "load", "seed", "unlock")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SNAPSHOT_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
-PSQL = services.POSTGRES.tools[3]
-PG_DUMP = Tool(("pg_dump",), nix="postgresql_17", debian="postgresql-client")
-MYSQL = services.MYSQL.tools[2]
-MYSQLDUMP = Tool(("mysqldump", "mariadb-dump"), nix="mysql84", debian="mariadb-client")
+
+
+def client_tool(service: services.Service, name: str) -> Tool:
+    return next(tool for tool in service.tools if name in tool.names)
+
+
+# The dump programs come in the same packages as the clients.
+PSQL = client_tool(services.POSTGRES, "psql")
+PG_DUMP = replace(PSQL, names=("pg_dump",))
+MYSQL = client_tool(services.MYSQL, "mysql")
+MYSQLDUMP = replace(MYSQL, names=("mysqldump", "mariadb-dump"))
 MYSQL_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"  # as mysql/init.sh creates it
 # Variables of the caller that must not reach Django run against the stack.
 NOT_FOR_DJANGO = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR")
@@ -117,16 +126,42 @@ def client(
     return result.stdout or ""
 
 
-def psql(target: Target, script: str, variables: Mapping[str, str] | None = None) -> str:
-    """A psql script on the maintenance database (one statement a line: CREATE DATABASE can't run in a
-    transaction block), names passed as variables (:"name" quotes an identifier, :'name' a literal)."""
+def psql(target: Target, statements: Sequence[str], variables: Mapping[str, str] | None = None) -> str:
+    """psql statements on the maintenance database, one a line (CREATE and DROP DATABASE can't share a
+    transaction block); names reach them only as psql variables (:"name" an identifier, :'name' a literal)."""
     args = ["-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", "postgres"]
     args += [f"--variable={key}={value}" for key, value in {"db": target.name, **(variables or {})}.items()]
-    return client(target, PSQL, args, sql=script)
+    return client(target, PSQL, args, sql="".join(f"{statement}\n" for statement in statements))
 
 
 def mysql(target: Target, sql: str) -> str:
     return client(target, MYSQL, ["-N", "-B"], sql=sql)
+
+
+# Open (:allow true) or close the app database to new sessions, if it exists.
+ALLOW_CONNECTIONS = (
+    "SELECT format('ALTER DATABASE %I ALLOW_CONNECTIONS %s', :'db', :'allow')"
+    " WHERE EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \\gexec"
+)
+OPEN = ("\\set allow true", ALLOW_CONNECTIONS)
+# Before the app database is dropped or copied: no new sessions, and the app's own ended. (Not
+# DROP ... WITH (FORCE): it would end autovacuum's workers too, which only a superuser may; a plain
+# DROP or CREATE ... TEMPLATE stops those itself.)
+CLOSE = (
+    "\\set allow false",
+    ALLOW_CONNECTIONS,
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+    " WHERE datname = :'db' AND usename = current_user AND pid <> pg_backend_pid();",
+)
+
+
+@contextmanager
+def closed(target: Target) -> Iterator[None]:
+    """Whatever happens inside, the app database (when it exists) takes sessions again afterwards."""
+    try:
+        yield
+    finally:
+        psql(target, OPEN)
 
 
 def quoted(name: str) -> str:
@@ -137,11 +172,9 @@ def quoted(name: str) -> str:
 def recreate(target: Target) -> None:
     """The app database dropped (its sessions ended) and created empty, as the init steps create it."""
     if target.engine == "postgres":
-        psql(
-            target,
-            'DROP DATABASE IF EXISTS :"db" WITH (FORCE);\n'
-            "CREATE DATABASE :\"db\" ENCODING 'UTF8' TEMPLATE template0;\n",
-        )
+        with closed(target):
+            created = "CREATE DATABASE :\"db\" ENCODING 'UTF8' TEMPLATE template0;"
+            psql(target, [*CLOSE, 'DROP DATABASE IF EXISTS :"db";', created])
     else:
         db = quoted(target.name)
         mysql(target, f"DROP DATABASE IF EXISTS {db};\nCREATE DATABASE {db} {MYSQL_CHARSET};\n")
@@ -195,21 +228,19 @@ def snapshot(stack: Stack, target: Target, name: str) -> None:
 def pg_snapshot(target: Target, name: str) -> None:
     """A template copy needs the source without sessions: new ones are refused while the app's are ended."""
     snap = {"snap": target.snapshot_prefix + name, "note": f"snapshot of {target.name}, {time.strftime('%F %T %Z')}"}
-    try:
+    with closed(target):
         psql(
             target,
-            'ALTER DATABASE :"db" ALLOW_CONNECTIONS false;\n'
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = :'db' AND pid <> pg_backend_pid();\n"
-            'DROP DATABASE IF EXISTS :"snap";\n'
-            'CREATE DATABASE :"snap" TEMPLATE :"db";\n'
-            # Nobody works in a snapshot by mistake; a restore copies it all the same.
-            'ALTER DATABASE :"snap" ALLOW_CONNECTIONS false;\n'
-            "COMMENT ON DATABASE :\"snap\" IS :'note';\n",
+            [
+                *CLOSE,
+                'DROP DATABASE IF EXISTS :"snap";',
+                'CREATE DATABASE :"snap" TEMPLATE :"db";',
+                # Nobody works in a snapshot by mistake; a restore copies it all the same.
+                'ALTER DATABASE :"snap" ALLOW_CONNECTIONS false;',
+                "COMMENT ON DATABASE :\"snap\" IS :'note';",
+            ],
             snap,
         )
-    finally:
-        psql(target, 'ALTER DATABASE :"db" ALLOW_CONNECTIONS true;\n')
 
 
 def restore(stack: Stack, target: Target, name: str) -> None:
@@ -220,17 +251,28 @@ def restore(stack: Stack, target: Target, name: str) -> None:
     if target.engine == "postgres":
         # Copied under another name first: the app database is replaced only once the copy exists.
         copy = {"snap": target.snapshot_prefix + name, "copy": f"{target.name}_restoring"}
-        psql(
-            target,
-            'DROP DATABASE IF EXISTS :"copy";\n'
-            'CREATE DATABASE :"copy" TEMPLATE :"snap";\n'
-            'DROP DATABASE IF EXISTS :"db" WITH (FORCE);\n'
-            'ALTER DATABASE :"copy" RENAME TO :"db";\n',
-            copy,
-        )
+        with closed(target):
+            psql(
+                target,
+                [
+                    'DROP DATABASE IF EXISTS :"copy";',
+                    'CREATE DATABASE :"copy" TEMPLATE :"snap";',
+                    *CLOSE,
+                    'DROP DATABASE IF EXISTS :"db";',
+                    'ALTER DATABASE :"copy" RENAME TO :"db";',
+                ],
+                copy,
+            )
     else:
         load(target, snapshot_file(stack, name))
     log(f"{target.engine}: '{target.name}' restored from snapshot '{name}'")
+    forget_migrate(stack)
+
+
+def forget_migrate(stack: Stack) -> None:
+    """A restored or loaded database may predate the migrations: the next `just up` migrates again
+    (it leaves the step out while its stamp matches the migration files)."""
+    compose.stamp_file(stack, services.API).unlink(missing_ok=True)
 
 
 def snapshots(stack: Stack, target: Target) -> dict[str, str]:
@@ -240,9 +282,11 @@ def snapshots(stack: Stack, target: Target) -> dict[str, str]:
         return {path.stem: describe_file(path) for path in files}
     rows = psql(
         target,
-        "SELECT substr(datname, length(:'prefix') + 1), pg_size_pretty(pg_database_size(oid)),"
-        " shobj_description(oid, 'pg_database') FROM pg_database"
-        " WHERE starts_with(datname, :'prefix') ORDER BY 1;\n",
+        [
+            "SELECT substr(datname, length(:'prefix') + 1), pg_size_pretty(pg_database_size(oid)),"
+            " shobj_description(oid, 'pg_database') FROM pg_database"
+            " WHERE starts_with(datname, :'prefix') ORDER BY 1;"
+        ],
         {"prefix": target.snapshot_prefix},
     )
     return {name: f"{size}, {note}" for name, size, note in (row.split("|") for row in rows.splitlines())}
@@ -297,14 +341,18 @@ def run(stack: Stack, target: Target, command: str, operand: str = "") -> None:
             log(f"{target.engine}: '{target.name}' dumped to {operand}")
         case "load":
             load(target, Path(operand).resolve())
+            forget_migrate(stack)
             log(f"{target.engine}: '{target.name}' loaded from {operand}")
         case "seed":
             manage(stack, target.engine, "seed")
+        case "unlock":
+            # Lower-cased as apps.users.models.normalize_email stores it, which the lockout is keyed by.
+            manage(stack, target.engine, "axes_reset_username", operand.strip().lower())
 
 
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
-    with_operand = command in ("snapshot", "restore", "dump", "load")
+    with_operand = command in ("snapshot", "restore", "dump", "load", "unlock")
     if command not in COMMANDS or (with_operand and not args):
         print(__doc__)
         return 0 if command == "help" else 2

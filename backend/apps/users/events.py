@@ -37,26 +37,32 @@ for _event in EVENTS:  # every series exists from start-up, so an alert sees the
     counter.labels(event=_event)
 
 # Set per request, for events raised where no request is at hand (a password saved by any path).
-_client: ContextVar[str] = ContextVar("security_client", default="")
+_request: ContextVar[HttpRequest | None] = ContextVar("security_request", default=None)
 
 
 class ClientAddressMiddleware:
-    """Remembers the client address for the events of this request."""
+    """Remembers this request for its events, which work out the client address only if there is one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _client.set(client_address(request) or "")
+        token = _request.set(request)
         try:
             return self.get_response(request)
         finally:
-            _client.reset(token)
+            _request.reset(token)
+
+
+def current_client() -> str:
+    """The address of the client whose request is being served ("" outside a request or if unknown)."""
+    request = _request.get()
+    return (client_address(request) or "") if request is not None else ""
 
 
 def record(event: str, user_id: int | None, **details: str) -> None:
     """Log and count one event; `details` are short, non-secret words (a reason, an actor id)."""
-    fields = {"event": event, "user_id": user_id, "client": _client.get(), **details}
+    fields = {"event": event, "user_id": user_id, "client": current_client(), **details}
     logger.info("security %s", " ".join(f"{key}={value}" for key, value in fields.items()), extra=fields)
     counter.labels(event=event).inc()
 

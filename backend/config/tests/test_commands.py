@@ -1,20 +1,23 @@
 """Django commands as an operator runs them, in a fresh process with a production environment.
 
 Each command needs its own interpreter (settings are read once per process), and they don't depend
-on each other: the module starts them all at once, so they share the machine's cores instead of
-queueing, and each test reads the outcome of its own.
+on each other: they all start when the session does (testing.background), so they run beside the
+rest of the suite instead of queueing, and each test reads the outcome of its own.
 """
 
-import os
+import functools
+import shutil
 import subprocess
-import sys
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 import testing
+from testing import background
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -51,38 +54,42 @@ def silk_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=BACKEND,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+class Started(NamedTuple):
+    directory: Path  # the commands' files: databases, collected static files
+    results: dict[str, Future[subprocess.CompletedProcess[str]]]
 
 
-@pytest.fixture(scope="module")
-def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("static")
-
-
-@pytest.fixture(scope="module")
-def commands(
-    tmp_path_factory: pytest.TempPathFactory, static_dir: Path
-) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
-    """Every command of this module, started together; a test waits for its own result."""
-    production, silk = tmp_path_factory.mktemp("deploy"), tmp_path_factory.mktemp("silk")
+@functools.cache
+def start_in_background() -> Started:
+    """Every command of this module, started together; backend/conftest.py calls this as the session starts."""
+    directory = Path(tempfile.mkdtemp(prefix="commands-"))
+    production, silk, static = (directory / name for name in ("deploy", "silk", "static"))
+    for folder in (production, silk, static):
+        folder.mkdir()
     planned = {
         "deploy_check": (["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(production)),
         "no_secret_key": (["manage.py", "check"], {**production_env(production), "SECRET_KEY": ""}),
         "no_redis": (["manage.py", "check", "--deploy"], {**production_env(production), "REDIS_URL": ""}),
-        "collectstatic": (["manage.py", "collectstatic", "--noinput"], production_env(static_dir)),
+        "collectstatic": (["manage.py", "collectstatic", "--noinput"], production_env(static)),
         "silk": (["-c", SILK_PROBE], silk_env(silk)),
     }
-    with ThreadPoolExecutor(max_workers=len(planned)) as pool:
-        yield {name: pool.submit(run, args, env) for name, (args, env) in planned.items()}
+    results = {name: background.run_python(args, cwd=BACKEND, env=env) for name, (args, env) in planned.items()}
+    return Started(directory, results)
+
+
+@pytest.fixture(scope="module")
+def commands() -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """A test waits for its own command's result; the files go when the module is done."""
+    started = start_in_background()
+    yield started.results
+    for result in started.results.values():
+        result.result()
+    shutil.rmtree(started.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def static_dir() -> Path:
+    return start_in_background().directory / "static"
 
 
 def test_deploy_check_reports_no_issue_under_production_settings(commands):

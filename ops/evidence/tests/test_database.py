@@ -20,7 +20,7 @@ import MySQLdb
 import psycopg
 import pytest
 
-from ops.stack import database, pgdata, services
+from ops.stack import compose, database, pgdata, services
 from ops.stack.database import COMMANDS, Target
 from ops.stack.driver import StackError
 from ops.stack.layout import ROOT, Stack, find_tool, port_in_use
@@ -67,7 +67,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         with connect(found, "postgres") as conn:
             conn.autocommit = True
             for name in (DATABASE, f"{found.snapshot_prefix}{SNAPSHOT}"):
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
     else:
         database.snapshot_file(stack, SNAPSHOT).unlink(missing_ok=True)
         with connect(found) as conn:
@@ -141,13 +141,36 @@ def test_snapshot_then_change_then_restore_gives_the_old_data_back(target: Targe
     add_account(target, "after-snapshot@example.com")
     execute(target, "UPDATE users_user SET first_name = 'Changed'")
     assert rows(target, ACCOUNTS) != before
+    migrated = compose.stamp_file(Stack.load(), services.API)
+    if not migrated.exists():  # a stack started without the API has none yet
+        migrated.parent.mkdir(parents=True, exist_ok=True)
+        migrated.write_text("the last migrate's stamp\n")
 
     ok("restore", SNAPSHOT, target.engine)
     assert rows(target, ACCOUNTS) == before
+    # The restored data may predate the migrations: the next `up` runs migrate again.
+    assert not migrated.exists()
     # A snapshot stays as it was: restoring it again, after more changes, gives the same rows.
     execute(target, "DELETE FROM users_user")
     ok("restore", SNAPSHOT, target.engine)
     assert rows(target, ACCOUNTS) == before
+
+
+@pytest.mark.stack
+def test_dump_then_load_gives_the_same_rows(target: Target, tmp_path: Path) -> None:
+    """The way across PostgreSQL major versions (and to share a state): a SQL file, loaded into a new database."""
+    add_account(target, "dumped@example.com")
+    before = rows(target, ACCOUNTS)
+    dump = tmp_path / "app.sql"
+    ok("dump", str(dump), target.engine)
+    assert dump.stat().st_mode & 0o777 == 0o600  # password hashes
+    execute(target, "DELETE FROM users_user")
+    execute(target, "CREATE TABLE left_behind (id integer)")
+
+    ok("load", str(dump), target.engine)
+    assert rows(target, ACCOUNTS) == before
+    with pytest.raises((psycopg.errors.UndefinedTable, MySQLdb.ProgrammingError)):
+        rows(target, "SELECT * FROM left_behind")
 
 
 @pytest.mark.stack
@@ -182,10 +205,12 @@ def test_every_command_refuses_a_server_that_is_not_local(host: str) -> None:
     stack = Stack.load()
     remote = Target("postgres", host, 5432, "app", "app", "secret")
     for command in COMMANDS:
-        with pytest.raises(
-            StackError, match=f"only against a local database .* on {re.escape(host)}. Nothing was done"
-        ):
+        refused = f"only against a local database .* on {re.escape(host)}. Nothing was done"
+        with pytest.raises(StackError, match=refused) as raised:
             database.run(stack, remote, command, "snap")
+        # A SystemExit carrying the message: the command line prints it and exits with 1.
+        assert isinstance(raised.value, SystemExit)
+        assert isinstance(raised.value.code, str)
 
 
 def test_local_hosts_pass_the_guard() -> None:
@@ -218,3 +243,19 @@ def test_up_refuses_a_postgres_data_dir_of_another_major_version(tmp_path: Path)
     assert not (tmp_path / "logs" / "postgres.log").exists()
     assert (tmp_path / "postgres" / "PG_VERSION").read_text() == f"{other}\n"
     assert elapsed < 20
+
+
+@pytest.mark.stack
+def test_unlock_lifts_the_lockout_of_the_account_as_stored(target: Target) -> None:
+    execute(
+        target,
+        "INSERT INTO axes_accessattempt (user_agent, ip_address, username, http_accept, path_info, attempt_time, "
+        "get_data, post_data, failures_since_start) VALUES ('test', '127.0.0.1', %s, '*/*', '/api/token/', "
+        "CURRENT_TIMESTAMP, '', '', 10)",
+        ("locked@example.com",),
+    )
+
+    output = ok("unlock", " Locked@Example.COM", target.engine)
+
+    assert "1 attempts removed." in output
+    assert rows(target, "SELECT username FROM axes_accessattempt") == []

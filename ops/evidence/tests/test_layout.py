@@ -38,12 +38,15 @@ def listen(sockets: list[socket.socket], port: int) -> None:
     sockets.append(sock)
 
 
-def test_a_checkout_has_a_block_of_its_own(tmp_path: Path) -> None:
-    first, second = load(tmp_path / "one" / ".data"), load(tmp_path / "two" / ".data")
+def test_a_checkout_has_a_block_of_its_own(tmp_path: Path, listening: list[socket.socket]) -> None:
+    first = load(tmp_path / "one" / ".data")
+    assert ports(first) == ports(load(tmp_path / "one" / ".data")), "not derived the same way twice"
+    for port in ports(first).values():  # the first checkout is up (else two paths may hash alike: 1 in BLOCKS)
+        listen(listening, port)
+    second = load(tmp_path / "two" / ".data")
     block = sorted(ports(first).values())
     assert block == list(range(block[0], block[0] + len(PORT_VARS)))
     assert block[0] % BLOCK_SIZE == 0
-    assert ports(first) == ports(load(tmp_path / "one" / ".data")), "not derived the same way twice"
     assert not set(ports(first).values()) & set(ports(second).values())
 
 
@@ -66,9 +69,11 @@ def test_the_first_up_keeps_the_block(tmp_path: Path, listening: list[socket.soc
     assert ports(load(data_dir)) == ports(stack)
 
 
-def test_a_copied_checkout_chooses_again(tmp_path: Path) -> None:
+def test_a_copied_checkout_chooses_again(tmp_path: Path, listening: list[socket.socket]) -> None:
     original, copy = tmp_path / "original" / ".data", tmp_path / "copy" / ".data"
     load(original).keep_ports()
+    for port in ports(load(original)).values():  # the original is up, as when a copy's `up` meets it
+        listen(listening, port)
     copy.mkdir(parents=True)
     (copy / PORTS_FILE).write_text((original / PORTS_FILE).read_text())
     assert ports(load(copy)) == block_ports(copy) != ports(load(original))

@@ -3,9 +3,13 @@ authors, and enough for a generated client to use the API."""
 
 import functools
 import importlib
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,6 +19,7 @@ from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
 
 from config.env import BACKEND_DIR
+from testing import background
 
 COMMITTED = BACKEND_DIR.parent / "docs" / "openapi.yaml"
 PASSWORD = "contract-Secret-42"
@@ -58,18 +63,23 @@ def test_public_operations_ask_for_no_credentials():
     assert paths["/api/users/me/"]["get"]["security"] == [{"jwtAuth": []}]
 
 
-@pytest.fixture(scope="module")
-def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """A typed client generated from the committed schema with openapi-python-client, imported."""
-    root = tmp_path_factory.mktemp("generated")
+@functools.cache
+def start_in_background() -> tuple[Path, Future[subprocess.CompletedProcess[str]]]:
+    """Generate a typed client from the committed schema with openapi-python-client (as the session starts)."""
+    root = Path(tempfile.mkdtemp(prefix="generated-"))
     config = root / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter run on the generated code
-    generate = [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(COMMITTED), "--meta", "none"]
-    subprocess.run(
-        [*generate, "--config", str(config), "--output-path", str(root / "contract_client")],
-        check=True,
-        capture_output=True,
-    )
+    generate = ["-m", "openapi_python_client", "generate", "--path", str(COMMITTED), "--meta", "none"]
+    output = ["--config", str(config), "--output-path", str(root / "contract_client")]
+    return root, background.run_python([*generate, *output], cwd=root)
+
+
+@pytest.fixture(scope="module")
+def client_package() -> Iterator[SimpleNamespace]:
+    """The generated client, imported."""
+    root, generated = start_in_background()
+    result = generated.result()
+    assert result.returncode == 0, result.stderr
     sys.path.insert(0, str(root))
     try:
         modules = {
@@ -80,6 +90,7 @@ def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleN
         sys.path.remove(str(root))
         for name in [name for name in sys.modules if name.partition(".")[0] == "contract_client"]:
             del sys.modules[name]
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_generated_client_signs_up_logs_in_and_edits_the_profile(client_package, live_server: LiveServer):

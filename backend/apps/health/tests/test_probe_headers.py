@@ -1,4 +1,7 @@
-"""The health probes take the same middleware chain as every request: headers, host check and metrics."""
+"""Probes and scrapes are answered before the session, CSRF and auth middleware, with every promise of the chain.
+
+Every header, the host check, the request id and the per-view metrics are those of any request.
+"""
 
 import pytest
 from django.test import Client, override_settings
@@ -37,6 +40,34 @@ def test_counted_by_view_like_any_request(client, path, view):
     client.get(path)
 
     assert served(view) == before + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health/live/", "/health/", "/metrics"])
+def test_routine_requests_skip_the_session_and_auth_middleware(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response.wsgi_request.resolver_match.url_name in {"health-live", "health-ready", "metrics"}
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+
+
+def test_other_requests_still_take_the_whole_chain(client):
+    assert hasattr(client.get("/api/users/me/").wsgi_request, "session")
+
+
+def test_the_probe_view_still_answers_other_methods_and_paths_without_the_slash(client):
+    assert client.post("/health/live/").status_code == 405
+    assert client.get("/health/live").status_code == 301
+
+
+def test_the_metrics_scrape_is_counted_by_view(client):
+    before = served(view="metrics")
+
+    client.get("/metrics")
+
+    assert served(view="metrics") == before + 1
 
 
 def test_a_host_outside_allowed_hosts_is_still_a_400(client):

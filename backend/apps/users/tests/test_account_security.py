@@ -10,6 +10,7 @@ from django.core.management import call_command
 from prometheus_client import REGISTRY
 
 from apps.security.checks import shared_limit_state
+from apps.users.events import record
 from apps.users.models import User
 from testing import PASSWORD, assert_error, client_for, make_user
 
@@ -268,3 +269,11 @@ def test_the_deploy_check_refuses_an_in_process_cache_and_accepts_redis(settings
 
     settings.CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.redis.RedisCache", "LOCATION": "x"}}
     assert shared_limit_state(None) == []
+
+
+def test_an_event_raised_outside_a_request_names_no_client(caplog):
+    caplog.set_level(logging.INFO, "apps.users.events")
+
+    record("access_change", None, actor="command")
+
+    assert [r.client for r in events(caplog, "access_change")] == [""]
