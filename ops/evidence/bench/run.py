@@ -17,7 +17,7 @@ BENCH_OUTPUT, BENCH_ONLY (endpoint keys: live,ready,me,metrics,token), WEB_CONCU
 BENCH_LOG_LEVEL (INFO: one JSON access line per request; WARNING drops them),
 BENCH_APP_PORT (18200), BENCH_BASELINE_PORT (18201), BENCH_PG_PORT (15432), BENCH_REDIS_PORT (16379),
 BENCH_WORK_DIR (.data/bench: logs, metric files, profiles), BENCH_DATA_DIR (BENCH_WORK_DIR/stack),
-BENCH_RUN_DIR (/tmp/djapi-bench-<uid>).
+BENCH_RUN_DIR (unset: the stack's own for that data dir, so another checkout's bench is never touched).
 To use services that already run instead of the bench stack: BENCH_DB_HOST, BENCH_DB_PORT,
 BENCH_DB_NAME, BENCH_DB_USER, BENCH_DB_PASS and BENCH_REDIS_URL (DB_PORT + REDIS_URL required).
 """
@@ -103,7 +103,7 @@ class Config:
     pg_port: int
     redis_port: int
     data_dir: Path
-    run_dir: Path
+    run_dir: Path | None  # None: the stack derives one from the checkout and data dir
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         pg_port=int(env("BENCH_PG_PORT", "15432")),
         redis_port=int(env("BENCH_REDIS_PORT", "16379")),
         data_dir=Path(env("BENCH_DATA_DIR", str(WORK_DIR / "stack"))),
-        # Short on purpose: unix socket paths over ~100 bytes fail.
-        run_dir=Path(env("BENCH_RUN_DIR", f"/tmp/djapi-bench-{os.getuid()}")),  # noqa: S108
+        run_dir=Path(run_dir) if (run_dir := env("BENCH_RUN_DIR", "")) else None,
     )
 
 
@@ -181,10 +180,11 @@ def selected_endpoints(cfg: Config) -> list[Endpoint]:
 
 def stack_env(cfg: Config) -> dict[str, str]:
     """The stack on the benchmark's own ports and dirs, so a developer's `just up` is never touched."""
-    env = os.environ.copy()
+    env = {key: value for key, value in os.environ.items() if key != "RUN_DIR"}
+    if cfg.run_dir:
+        env["RUN_DIR"] = str(cfg.run_dir)
     env.update(
         DATA_DIR=str(cfg.data_dir),
-        RUN_DIR=str(cfg.run_dir),
         PG_PORT=str(cfg.pg_port),
         REDIS_PORT=str(cfg.redis_port),
         # Ports of services we do not start, kept off the defaults so the stack's checks never see ours.
