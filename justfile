@@ -257,13 +257,13 @@ db-snapshots *engine:
 [group('db')]
 [positional-arguments]
 db-dump file *engine:
-    @{{ db }} dump "$@"
+    @{{ db }} dump {{ quote(join(invocation_directory(), file)) }} "${@:2}"
 
 # Replace the database with one loaded from a `db-dump` FILE
 [group('db')]
 [positional-arguments]
 db-load file *engine:
-    @{{ db }} load "$@"
+    @{{ db }} load {{ quote(join(invocation_directory(), file)) }} "${@:2}"
 
 # Sample accounts in the stack's database, idempotent: superuser DJANGO_SUPERUSER_EMAIL/_PASSWORD (generated and printed once if unset), staff, users
 [group('db')]
