@@ -333,6 +333,11 @@ def test_the_admin_form_at_its_configured_path_locks_and_says_so(api: Api) -> No
 def test_the_token_throttle_is_one_count_across_workers(api: Api) -> None:
     email, password = sign_up(api)
     address = new_address()
+    # All in one minute: across a window's end the sliding window lets in what the past minute's
+    # weighted share no longer covers, by design.
+    into_minute = time.time() % 60
+    if into_minute > 30:
+        time.sleep(60.1 - into_minute)
 
     statuses = [api.login(email, password, address).status for _ in range(TOKEN_RATE + 4)]
 
