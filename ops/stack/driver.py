@@ -300,12 +300,15 @@ def run_tests(stack: Stack, engine: str, args: list[str]) -> int:
     return subprocess.call([str(VENV / "bin" / "pytest"), *args], cwd=ROOT / "backend", env={**clean, **env})
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """This driver in a subprocess, as `just` runs it (the tests and the benchmark restart stacks with it)."""
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 300, module: str = "ops.stack"
+) -> subprocess.CompletedProcess[str]:
+    """This driver (or another `module` of it, e.g. ops.stack.database) in a subprocess, as `just` runs it
+    (the tests and the benchmark restart stacks with it)."""
     # pytest-django exports DJANGO_SETTINGS_MODULE: a stack started from a test must not inherit it.
     base = {k: v for k, v in (os.environ if env is None else env).items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(
-        [sys.executable, "-m", "ops.stack", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

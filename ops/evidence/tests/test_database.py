@@ -10,7 +10,6 @@ made by another major version, saying how to migrate it.
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 from ops.stack import compose, database, pgdata, services
 from ops.stack.database import COMMANDS, Target
-from ops.stack.driver import StackError
+from ops.stack.driver import StackError, run_cli
 from ops.stack.layout import ROOT, Stack, find_tool, port_in_use
 
 from .helpers import run_stack, unavailable
@@ -35,15 +34,7 @@ SUPERUSER = {"DJANGO_SUPERUSER_EMAIL": "seed-admin@example.com", "DJANGO_SUPERUS
 def db_command(*args: str) -> subprocess.CompletedProcess[str]:
     """`python3 -m ops.stack.database ...` (what `just db-*` runs) on this test's database."""
     env = {**os.environ, "PG_DB": DATABASE, "MYSQL_DATABASE": DATABASE, **SUPERUSER}
-    return subprocess.run(
-        [sys.executable, "-m", "ops.stack.database", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, env=env, module="ops.stack.database")
 
 
 def ok(*args: str) -> str:
