@@ -50,8 +50,7 @@ def probe(stack: Stack, service: Service, spec: Probe, timing: Mapping[str, int]
         get = {"host": "127.0.0.1", "scheme": "http", "path": spec.path, "port": stack.port(service)}
         return {"http_get": get, **timing}
     program, *args = (expand(word, stack, service) for word in spec.command)
-    tool = next(tool for tool in service.tools if program in tool.names)
-    command = shlex.join([find_tool(tool) or program, *args])
+    command = shlex.join([find_tool(service.tool(program)) or program, *args])
     return {"exec": {"command": command, "working_dir": str(ROOT)}, **timing}
 
 

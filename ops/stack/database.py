@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO
 
 from . import compose, services
-from .driver import StackError, log
-from .layout import ROOT, VENV, Stack, find_tool, port_in_use
+from .driver import StackError, log, program
+from .layout import ROOT, VENV, Stack, port_in_use
 from .services import Tool
 
 ENGINES = ("postgres", "mysql")
@@ -40,14 +40,10 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SNAPSHOT_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 
 
-def client_tool(service: services.Service, name: str) -> Tool:
-    return next(tool for tool in service.tools if name in tool.names)
-
-
 # The dump programs come in the same packages as the clients.
-PSQL = client_tool(services.POSTGRES, "psql")
+PSQL = services.POSTGRES.tool("psql")
 PG_DUMP = replace(PSQL, names=("pg_dump",))
-MYSQL = client_tool(services.MYSQL, "mysql")
+MYSQL = services.MYSQL.tool("mysql")
 MYSQLDUMP = replace(MYSQL, names=("mysqldump", "mariadb-dump"))
 MYSQL_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"  # as mysql/init.sh creates it
 # Variables of the caller that must not reach Django run against the stack.
@@ -85,13 +81,6 @@ class Target:
     @property
     def snapshot_prefix(self) -> str:
         return f"{self.name}_snapshot_"
-
-
-def program(tool: Tool) -> str:
-    found = find_tool(tool)
-    if not found:
-        raise StackError(tool.hint())
-    return found
 
 
 def client(

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import compose, pgdata, services, user
 from .compose import ProcessCompose, is_done
 from .layout import EXTRA_BIN_DIRS, ROOT, STACK_DIR, VENV, Stack, find_tool, port_in_use
-from .services import Service
+from .services import Service, Tool
 
 # Services started by `up` and `up-pair`, recorded so `down` knows which ports to check after.
 SELECTION_FILE = "selection"
@@ -339,11 +339,16 @@ CLIENTS = {
 def client(stack: Stack, name: str, args: list[str]) -> int:
     """psql / mysql / redis-cli logged in as the app user (the password through the environment)."""
     tool, arguments, password_var, secret = CLIENTS[name]
-    program = find_tool(tool)
-    if not program:
-        raise StackError(tool.hint())
     env = {**os.environ, password_var: stack.vars.get(secret, "")}
-    return subprocess.call([program, *arguments.format_map(stack.vars).split(), *args], env=env)
+    return subprocess.call([program(tool), *arguments.format_map(stack.vars).split(), *args], env=env)
+
+
+def program(tool: Tool) -> str:
+    """The tool's path, or StackError saying how to install it."""
+    found = find_tool(tool)
+    if not found:
+        raise StackError(tool.hint())
+    return found
 
 
 def variables(stack: Stack) -> dict[str, str]:

@@ -72,6 +72,10 @@ class Service:
     optional: bool = False
     starts_early: bool = False
 
+    def tool(self, program: str) -> Tool:
+        """The tool (one of `tools`) that provides `program`."""
+        return next(tool for tool in self.tools if program in tool.names)
+
 
 def service(name: str, table: dict[str, Any]) -> Service:
     port_var, port_offset = table.pop("port")
