@@ -214,8 +214,18 @@ class ProcessCompose:
         (found,) = [p for p in self.processes() if p["name"] == name]
         return found
 
+    def listening(self) -> bool:
+        """The control socket accepts connections: its file appears a moment before process-compose
+        listens on it, and a connection in between is refused."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.stack.pc_socket))
+            except OSError:
+                return False
+        return True
+
     def answers(self) -> bool:
-        return self.stack.pc_socket.is_socket() and self.run("project", "state").returncode == 0
+        return self.listening() and self.run("project", "state").returncode == 0
 
 
 def is_ready(proc: Mapping[str, Any]) -> bool:

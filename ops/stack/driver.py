@@ -205,12 +205,12 @@ def up(stack: Stack, names: Iterable[str] = (), pair: bool = False) -> int:
 def wait_until_ready(pc: ProcessCompose, server: subprocess.Popen[bytes], deadline: float) -> list[str]:
     """Watches the processes every 0.1 s until all are ready or done; returns those that failed for
     good, or that aren't ready by the deadline (empty when all are)."""
-    while not pc.stack.pc_socket.is_socket():
+    while not pc.listening():
         if server.poll() is not None:
             out = pc.stack.log_dir / "process-compose.out"
             raise StackError(f"process-compose exited at start:\n{out.read_text()}")
         if time.monotonic() > deadline:
-            raise StackError(f"process-compose did not open {pc.stack.pc_socket}")
+            raise StackError(f"process-compose is not listening on {pc.stack.pc_socket}")
         time.sleep(0.05)
     while True:
         if server.poll() is not None:

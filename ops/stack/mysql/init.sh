@@ -9,11 +9,17 @@ if [ ! -d "$mysql_data/mysql" ]; then
   if [ "$mysql_flavor" = mariadb ]; then
     basedir="$(dirname "$(dirname "$(readlink -f "$SERVICE_BIN")")")"
     mariadb-install-db --no-defaults --basedir="$basedir" --datadir="$mysql_data" \
-      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >"$LOG_DIR/mysql-install.log" 2>&1
+      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve --tmpdir="$mysql_tmp" >"$LOG_DIR/mysql-install.log" 2>&1
   else
-    "$SERVICE_BIN" --no-defaults --datadir="$mysql_data" --initialize-insecure --loose-mysqlx=OFF \
+    "$SERVICE_BIN" --no-defaults --datadir="$mysql_data" --initialize-insecure --loose-mysqlx=OFF --tmpdir="$mysql_tmp" \
       >"$LOG_DIR/mysql-install.log" 2>&1
-  fi || { cat "$LOG_DIR/mysql-install.log" >&2; exit 1; }
+  fi || {
+    # The log ends with the installer's generic advice: repeat its error lines last, where they are read.
+    cat "$LOG_DIR/mysql-install.log" >&2
+    echo "----- errors in $LOG_DIR/mysql-install.log:" >&2
+    grep -iE 'error|fatal|abort|denied|cannot|can.t|fail' "$LOG_DIR/mysql-install.log" >&2 || true
+    exit 1
+  }
 fi
 
 echo "creating/updating user '$MYSQL_USER' and database '$MYSQL_DATABASE' ($mysql_flavor)"
