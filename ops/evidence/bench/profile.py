@@ -11,8 +11,8 @@ picture and what is left is Django, the middleware chain and the view. For each 
   request (cProfile's count, which no other load on the machine can change), beside the same
   figures for the bare baseline app (run in a child process);
 * a pyinstrument profile, printed and saved as text + HTML under .data/bench/profile/;
-* with --ablate, the CPU per request of /health/live/ with each middleware removed in turn:
-  the cost of each middleware in the chain.
+* with --ablate, the CPU per request of each endpoint with each middleware removed in turn:
+  the cost of each middleware in the chain, for that request.
 
 Run it as a module (`-m ops.evidence.bench.profile`): run as a script, this file would shadow the standard
 library's `profile` module.
@@ -188,8 +188,8 @@ def api(env: dict[str, str]) -> Iterator[WsgiApp]:
         log_file.close()
 
 
-def ablate(n: int) -> list[tuple[str, float]]:
-    """CPU per /health/live/ request with each middleware left out: the difference is its cost."""
+def ablate(n: int, make_environ: Callable[[], dict[str, Any]]) -> list[tuple[str, float]]:
+    """CPU per request with each middleware left out: the difference is its cost."""
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
@@ -202,12 +202,11 @@ def ablate(n: int) -> list[tuple[str, float]]:
     for _, middleware in variants:
         with override_settings(MIDDLEWARE=middleware):
             handlers.append(WSGIHandler())
-    live = lambda: environ("GET", "/health/live/")  # noqa: E731
     best = [float("inf")] * len(variants)
     # Interleaved repetitions, best of each: a burst of load elsewhere cannot favour one variant.
     for _ in range(5):
         for i, handler in enumerate(handlers):
-            best[i] = min(best[i], cpu_per_request(handler, live, n // 5, batches=1))
+            best[i] = min(best[i], cpu_per_request(handler, make_environ, n // 5, batches=1))
     return [(label, us) for (label, _), us in zip(variants, best, strict=True)]
 
 
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint (token: a tenth)")
     parser.add_argument("--only", default=",".join(endpoint.key for endpoint in ENDPOINTS))
     parser.add_argument("--quick", action="store_true", help="CPU and call counts only, no pyinstrument profile")
-    parser.add_argument("--ablate", action="store_true", help="cost of each middleware on /health/live/")
+    parser.add_argument("--ablate", action="store_true", help="cost of each middleware, per endpoint")
     parser.add_argument("--keep-stack", action="store_true", help="leave the bench PostgreSQL + Redis running")
     parser.add_argument("--baseline-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -268,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                         f"x{cpu_us / baseline_us:5.1f} CPU, x{calls / baseline_calls:5.1f} calls"
                     )
                     summary.append(line)
+                    if args.ablate:
+                        print(f"\n===== middleware cost on {endpoint.path} (µs CPU per request)")
+                        for name, us in ablate(n, make_environ):
+                            print(f"{us:8.0f}  {name}")
                     if args.quick:
                         continue
                     profiler = Profiler(interval=0.0002, async_mode="disabled")
@@ -282,10 +285,6 @@ def main(argv: list[str] | None = None) -> int:
                     (OUT_DIR / f"{key}.html").write_text(profiler.output_html())
                     top = "\n".join(flat.splitlines()[:30])
                     print(f"\n===== {key}: {line}\n{text}\n--- self time, top functions\n{top}")
-                if args.ablate:
-                    print("\n===== middleware cost on /health/live/ (µs CPU per request)")
-                    for name, us in ablate(args.requests):
-                        print(f"{us:8.0f}  {name}")
     except BenchError as exc:
         log(f"ERROR: {exc}")
         return 1
