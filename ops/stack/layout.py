@@ -61,6 +61,7 @@ class Stack:
     secrets_file: Path
     pc_socket: Path  # process-compose's control socket
     pc_pidfile: Path
+    port_block: Mapping[str, int]  # the block load() chose (or found kept), before *_PORT overrides
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> "Stack":
@@ -69,7 +70,8 @@ class Stack:
         defaults = dict(services.STACK_SETTINGS)
         for service in services.ALL:
             defaults |= dict(service.settings)
-        ports = {key: str(port) for key, port in block_ports(data_dir).items()}
+        block = block_ports(data_dir)
+        ports = {key: str(port) for key, port in block.items()}
         secret_values = read_env_file(data_dir / "secrets.env")
         values = {**defaults, **ports, **secret_values, **environ, "DATA_DIR": str(data_dir)}
         tag = zlib.crc32(f"{ROOT}|{data_dir}".encode())
@@ -78,7 +80,7 @@ class Stack:
         default_run_dir = Path(runtime) / f"djapi-{tag}" if runtime and os.geteuid() != 0 else None
         run_dir = Path(environ.get("RUN_DIR") or default_run_dir or f"/tmp/djapi-{os.geteuid()}-{tag}")  # noqa: S108
         files = (data_dir / "logs", data_dir / "secrets.env", run_dir / "pc.sock", run_dir / "pc.pid")
-        return cls(values, data_dir, run_dir, *files)
+        return cls(values, data_dir, run_dir, *files, block)
 
     def port(self, service: Service | str) -> int:
         if isinstance(service, str):
@@ -86,11 +88,12 @@ class Stack:
         return int(self.vars[service.port_var])
 
     def keep_ports(self) -> None:
-        """Writes .data/ports.json, so the block stays this checkout's whatever starts later."""
+        """Writes .data/ports.json, so the block stays this checkout's whatever starts later: the block
+        this stack was loaded with, the one its ports were read from, not a second probe of free ports."""
         path = self.data_dir / PORTS_FILE
         if read_ports(path, self.data_dir) is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            kept = {"data_dir": str(self.data_dir), "ports": block_ports(self.data_dir)}
+            kept = {"data_dir": str(self.data_dir), "ports": dict(self.port_block)}
             path.write_text(json.dumps(kept, indent=2) + "\n")
 
     def with_secrets(self) -> "Stack":

@@ -69,6 +69,16 @@ def test_the_first_up_keeps_the_block(tmp_path: Path, listening: list[socket.soc
     assert ports(load(data_dir)) == ports(stack)
 
 
+def test_up_keeps_the_block_its_ports_were_read_from(tmp_path: Path, listening: list[socket.socket]) -> None:
+    # Something takes one of the block's ports between loading the stack and keeping its block: the
+    # block kept is still the one every port of this stack was read from, not a newly probed one.
+    data_dir = tmp_path / ".data"
+    stack = load(data_dir)
+    listen(listening, ports(stack)["PG_PORT"])
+    stack.keep_ports()
+    assert json.loads((data_dir / PORTS_FILE).read_text())["ports"] == ports(stack)
+
+
 def test_a_copied_checkout_chooses_again(tmp_path: Path, listening: list[socket.socket]) -> None:
     original, copy = tmp_path / "original" / ".data", tmp_path / "copy" / ".data"
     load(original).keep_ports()
