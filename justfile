@@ -261,6 +261,12 @@ db-restore name *engine:
 db-snapshots *engine:
     @{{ db }} snapshots "$@"
 
+# Delete snapshot NAME: `just db-drop-snapshot NAME [postgres|mysql]`
+[group('db')]
+[positional-arguments]
+db-drop-snapshot name *engine:
+    @{{ db }} drop-snapshot "$@"
+
 # Dump the database as SQL into FILE (moving data between PostgreSQL versions, sharing a state)
 [group('db')]
 [positional-arguments]

@@ -4,6 +4,7 @@ python3 -m ops.stack.database reset [postgres|mysql]           drop, create, mig
 python3 -m ops.stack.database snapshot NAME [postgres|mysql]   save the app database as NAME (replaces one)
 python3 -m ops.stack.database restore NAME [postgres|mysql]    put NAME back as the app database
 python3 -m ops.stack.database snapshots [postgres|mysql]       list them
+python3 -m ops.stack.database drop-snapshot NAME [postgres|mysql]  delete snapshot NAME
 python3 -m ops.stack.database dump FILE [postgres|mysql]       the app database as SQL into FILE
 python3 -m ops.stack.database load FILE [postgres|mysql]       a new app database from such a FILE
 python3 -m ops.stack.database seed [postgres|mysql]            sample accounts (manage.py seed)
@@ -35,7 +36,7 @@ from .layout import ROOT, VENV, Stack, port_in_use
 from .services import Tool
 
 ENGINES = ("postgres", "mysql")
-COMMANDS = ("reset", "snapshot", "restore", "snapshots", "dump", "load", "seed", "unlock")
+COMMANDS = ("reset", "snapshot", "restore", "snapshots", "drop-snapshot", "dump", "load", "seed", "unlock")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SNAPSHOT_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 
@@ -232,11 +233,17 @@ def pg_snapshot(target: Target, name: str) -> None:
         )
 
 
-def restore(stack: Stack, target: Target, name: str) -> None:
+def existing_snapshot(stack: Stack, target: Target, name: str) -> str:
+    """NAME, checked: a valid snapshot name that this engine has."""
     name = snapshot_name(name)
-    if name not in snapshots(stack, target):
-        have = ", ".join(snapshots(stack, target)) or "none"
-        raise StackError(f"no {target.engine} snapshot '{name}' (have: {have}); `just db-snapshot {name}` makes one")
+    if name not in (have := snapshots(stack, target)):
+        listed = ", ".join(have) or "none"
+        raise StackError(f"no {target.engine} snapshot '{name}' (have: {listed}); `just db-snapshot {name}` makes one")
+    return name
+
+
+def restore(stack: Stack, target: Target, name: str) -> None:
+    name = existing_snapshot(stack, target, name)
     if target.engine == "postgres":
         # Copied under another name first: the app database is replaced only once the copy exists.
         copy = {"snap": target.snapshot_prefix + name, "copy": f"{target.name}_restoring"}
@@ -256,6 +263,15 @@ def restore(stack: Stack, target: Target, name: str) -> None:
         load(target, snapshot_file(stack, name))
     log(f"{target.engine}: '{target.name}' restored from snapshot '{name}'")
     forget_migrate(stack)
+
+
+def drop_snapshot(stack: Stack, target: Target, name: str) -> None:
+    name = existing_snapshot(stack, target, name)
+    if target.engine == "postgres":
+        psql(target, ['DROP DATABASE :"snap";'], {"snap": target.snapshot_prefix + name})
+    else:
+        snapshot_file(stack, name).unlink()
+    log(f"{target.engine}: snapshot '{name}' deleted")
 
 
 def forget_migrate(stack: Stack) -> None:
@@ -322,6 +338,8 @@ def run(stack: Stack, target: Target, command: str, operand: str = "") -> None:
             snapshot(stack, target, operand)
         case "restore":
             restore(stack, target, operand)
+        case "drop-snapshot":
+            drop_snapshot(stack, target, operand)
         case "snapshots":
             for name, about in snapshots(stack, target).items() or [("(none)", f"no {target.engine} snapshots yet")]:
                 print(f"{name}\t{about}")
@@ -341,7 +359,7 @@ def run(stack: Stack, target: Target, command: str, operand: str = "") -> None:
 
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("help", [])
-    with_operand = command in ("snapshot", "restore", "dump", "load", "unlock")
+    with_operand = command in ("snapshot", "restore", "drop-snapshot", "dump", "load", "unlock")
     if command not in COMMANDS or (with_operand and not args):
         print(__doc__)
         return 0 if command == "help" else 2

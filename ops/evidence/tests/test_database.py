@@ -28,6 +28,7 @@ from .helpers import run_stack, unavailable
 
 DATABASE = "test_db_lifecycle"
 SNAPSHOT = "dbtest"
+DROPPED = "dbtest_dropped"
 SUPERUSER = {"DJANGO_SUPERUSER_EMAIL": "seed-admin@example.com", "DJANGO_SUPERUSER_PASSWORD": "correct-Horse-battery-9"}
 
 
@@ -57,10 +58,11 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if engine == "postgres":
         with connect(found, "postgres") as conn:
             conn.autocommit = True
-            for name in (DATABASE, f"{found.snapshot_prefix}{SNAPSHOT}"):
+            for name in (DATABASE, *(f"{found.snapshot_prefix}{snapshot}" for snapshot in (SNAPSHOT, DROPPED))):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
     else:
-        database.snapshot_file(stack, SNAPSHOT).unlink(missing_ok=True)
+        for snapshot in (SNAPSHOT, DROPPED):
+            database.snapshot_file(stack, snapshot).unlink(missing_ok=True)
         with connect(found) as conn:
             conn.cursor().execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
 
@@ -144,6 +146,20 @@ def test_snapshot_then_change_then_restore_gives_the_old_data_back(target: Targe
     # A snapshot stays as it was: restoring it again, after more changes, gives the same rows.
     execute(target, "DELETE FROM users_user")
     ok("restore", SNAPSHOT, target.engine)
+    assert rows(target, ACCOUNTS) == before
+
+
+@pytest.mark.stack
+def test_a_dropped_snapshot_is_gone_and_the_database_untouched(target: Target) -> None:
+    add_account(target, "kept-after-drop@example.com")
+    ok("snapshot", DROPPED, target.engine)
+    before = rows(target, ACCOUNTS)
+
+    ok("drop-snapshot", DROPPED, target.engine)
+    assert not re.search(rf"^{DROPPED}\t", ok("snapshots", target.engine), re.M)
+    again = db_command("drop-snapshot", DROPPED, target.engine)
+    assert again.returncode != 0
+    assert f"no {target.engine} snapshot '{DROPPED}'" in again.stderr
     assert rows(target, ACCOUNTS) == before
 
 
