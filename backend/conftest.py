@@ -11,6 +11,11 @@ from apps.users.models import User
 from testing import PASSWORD, client_for, make_user
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that wait for work started in the background run last, so it has the session to finish."""
+    items.sort(key=lambda item: hasattr(getattr(item, "module", None), "start_in_background"))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the slow subprocesses of the selected test modules now, so they run beside the suite."""
     if session.config.option.collectonly:

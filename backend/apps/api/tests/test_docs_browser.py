@@ -1,25 +1,31 @@
 """Swagger UI and ReDoc render in a real Chromium under the production Content-Security-Policy, enforced.
 
-Header tests can't tell whether a policy breaks a page; only a browser that enforces it can.
+Header tests can't tell whether a policy breaks a page; only a browser that enforces it can. The visit
+is slow (a server, a browser, two pages), so it starts with the session (backend/testing/background.py),
+in a thread of its own against gunicorn in a subprocess, and runs beside the other tests; the tests
+below check what it saw.
 """
 
+import functools
 import os
 import shutil
-from collections.abc import Iterator
+import tempfile
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, Request, Response, Route, sync_playwright
-from pytest_django.fixtures import Settings
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Browser, ConsoleMessage, Error, Request, Response, Route, sync_playwright
 
-from config.settings.parsing import csp_settings, parse_csp_policy
+from config.settings.parsing import DEFAULT_CSP_POLICY, parse_csp_policy
+from ops.evidence import gunicorn_server
+from testing import background
 
 pytestmark = pytest.mark.browser
 
+BACKEND = Path(__file__).resolve().parents[3]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,126 +39,178 @@ RENDER_TIMEOUT_MS = 15_000
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class DocsPage:
-    """A browser page on the live server, and everything it reported while loading."""
+    """A page to visit: its path, what shows it has rendered, and what to count once it has."""
 
-    page: Page
-    origin: str
+    path: str
+    rendered: tuple[str, ...]  # selectors to wait for
+    operation: str  # selector of one drawn operation
+
+
+PAGES = {
+    "swagger-ui": DocsPage(
+        "/schema/swagger-ui/",
+        rendered=tuple(f'.opblock-summary-path[data-path="{path}"]' for path in ("/api/users/", "/api/token/")),
+        operation=".opblock",
+    ),
+    "redoc": DocsPage(
+        "/schema/redoc/",
+        rendered=('[data-section-id^="operation/"] h2',),
+        operation='[data-section-id^="operation/"] h2',
+    ),
+}
+
+
+@dataclass
+class Visit:
+    """What the browser reported while loading one page."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    drawn: int = 0  # operations on the page
+    error: str | None = None  # the page never rendered (a timeout), or the server refused it
     console: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
     failed_responses: list[str] = field(default_factory=list)
 
-    def open(self, path: str) -> dict[str, str]:
-        """Load `path`; return the document's response headers."""
-        response = self.page.goto(self.origin + path, wait_until="load")
-        assert response is not None
-        assert response.status == 200, response.status
-        return response.headers
 
-    def operation_count(self) -> int:
-        """How many operations the schema behind both pages declares."""
-        schema: dict[str, Any] = self.page.request.get(self.origin + "/schema/?format=json").json()
-        return sum(method in HTTP_METHODS for item in schema["paths"].values() for method in item)
-
-    def assert_clean(self, screenshot: Path) -> None:
-        """Once the network is quiet: no CSP violation, no uncaught error, no failed or foreign request."""
-        self.page.wait_for_load_state("networkidle")
-        # Kept in pytest's tmp directory, for seeing what the browser drew when an assertion fails.
-        self.page.screenshot(path=screenshot)
-        assert not [text for text in self.console if CSP_VIOLATION in text], self.console
-        assert not self.page_errors, self.page_errors
-        assert not self.foreign_requests, self.foreign_requests
-        assert not self.failed_responses, self.failed_responses
+@dataclass
+class Tour:
+    operations: int  # what the schema behind both pages declares
+    visits: dict[str, Visit]
+    screenshots: Path  # what the browser drew, for when an assertion fails
 
 
-@pytest.fixture
-def chromium() -> str:
+def chromium_path() -> str | None:
     """CHROMIUM_PATH (the Nix shell sets it on Linux; on macOS point it at Google Chrome), else `chromium` on PATH."""
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if path is None or not os.access(path, os.X_OK):
+    return path if path is not None and os.access(path, os.X_OK) else None
+
+
+def server_env(directory: Path, port: int) -> dict[str, str]:
+    """The test settings with production's policy enforced: a developer's CSP_* variables don't weaken it."""
+    env = {key: value for key, value in os.environ.items() if key not in ("CSP_ENABLED", "CSP_POLICY")}
+    return {
+        **env,
+        "DJANGO_ENV": "test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CSP_REPORT_ONLY": "False",
+        "DB_ENGINE": "sqlite",
+        "DB_NAME": str(directory / "db.sqlite3"),
+        "REDIS_URL": "",
+        "API_PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
+
+
+def visit(browser: Browser, origin: str, page_to_visit: DocsPage, screenshot: Path) -> Visit:
+    seen = Visit()
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+
+    def same_origin_only(route: Route, request: Request) -> None:
+        # Aborted, not let through: the test must neither depend on nor wait for the internet.
+        parts = urlsplit(request.url)
+        if f"{parts.scheme}://{parts.netloc}" == origin:
+            route.continue_()
+        else:
+            seen.foreign_requests.append(request.url)
+            route.abort()
+
+    def on_console(message: ConsoleMessage) -> None:
+        seen.console.append(message.text)
+
+    def on_page_error(error: Error) -> None:
+        seen.page_errors.append(str(error))
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            seen.failed_responses.append(f"{response.status} {response.url}")
+
+    page.route("**/*", same_origin_only)
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    page.on("response", on_response)
+    try:
+        response = page.goto(origin + page_to_visit.path, wait_until="load")
+        if response is None or response.status != 200:
+            seen.error = f"{page_to_visit.path}: {response.status if response else 'no response'}"
+            return seen
+        seen.headers = response.headers
+        for selector in page_to_visit.rendered:
+            page.locator(selector).first.wait_for(timeout=RENDER_TIMEOUT_MS)
+        seen.drawn = page.locator(page_to_visit.operation).count()
+        # Once the network is quiet, so a late failed request or violation is seen too.
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=screenshot)
+    except Error as exc:
+        seen.error = f"{page_to_visit.path}: {exc}"
+    finally:
+        page.close()
+    return seen
+
+
+def tour(chromium: str, directory: Path) -> Tour:
+    """Both pages in one Chromium, against gunicorn serving the app with the policy enforced."""
+    port = gunicorn_server.free_port()
+    env, log = server_env(directory, port), directory / "gunicorn.log"
+    server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
+    with gunicorn_server.serving(server), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            schema: dict[str, Any] = browser.new_context().request.get(server.url + "/schema/?format=json").json()
+            operations = sum(method in HTTP_METHODS for item in schema["paths"].values() for method in item)
+            visits = {name: visit(browser, server.url, page, directory / f"{name}.png") for name, page in PAGES.items()}
+        finally:
+            browser.close()
+    return Tour(operations, visits, directory)
+
+
+@functools.cache
+def start_in_background() -> Future[Tour] | None:
+    """The tour, started once; backend/conftest.py calls this as the session starts. None without Chromium."""
+    chromium = chromium_path()
+    if chromium is None:
+        return None
+    return background.run(tour, chromium, Path(tempfile.mkdtemp(prefix="docs-browser-")))
+
+
+@pytest.fixture(scope="module")
+def docs_tour(tmp_path_factory: pytest.TempPathFactory) -> Tour:
+    started = start_in_background()
+    if started is None:
         reason = (
-            f"no Chromium ({path or 'none on PATH'}): `nix develop` on Linux, `apt-get install chromium`, or set"
-            " CHROMIUM_PATH (macOS: /Applications/Google Chrome.app/Contents/MacOS/Google Chrome)"
+            "no Chromium (CHROMIUM_PATH, or `chromium` on PATH): `nix develop` on Linux, `apt-get install chromium`,"
+            " or set CHROMIUM_PATH (macOS: /Applications/Google Chrome.app/Contents/MacOS/Google Chrome)"
         )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)
-    return path
+    done = started.result()
+    # Into pytest's temporary directory, which keeps the last runs' files: what the browser drew.
+    kept = tmp_path_factory.mktemp("docs-browser")
+    for path in done.screenshots.iterdir():
+        shutil.move(path, kept / path.name)
+    done.screenshots.rmdir()
+    return Tour(done.operations, done.visits, kept)
 
 
-@pytest.fixture
-def production_csp(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """The policy production ships, enforced: a developer's CSP_* variables in `.env` don't weaken it."""
-    for name in ("CSP_ENABLED", "CSP_REPORT_ONLY", "CSP_POLICY"):
-        monkeypatch.delenv(name, raising=False)
-    enforced, report_only = csp_settings(report_only_default=False)
-    assert enforced is not None
-    assert report_only is None
-    # django-csp reads these settings on every response, so the live server's thread sees the override.
-    settings.CONTENT_SECURITY_POLICY = enforced
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = None
-    directives: dict[str, list[str]] = enforced["DIRECTIVES"]
-    return directives
+def check_page(docs_tour: Tour, name: str) -> None:
+    seen = docs_tour.visits[name]
+    screenshot = docs_tour.screenshots / f"{name}.png"
+    assert seen.error is None, f"{seen.error}\nconsole: {seen.console}\npage errors: {seen.page_errors}"
+    assert parse_csp_policy(seen.headers["content-security-policy"]) == parse_csp_policy(DEFAULT_CSP_POLICY)
+    assert "content-security-policy-report-only" not in seen.headers
+    assert seen.drawn == docs_tour.operations, f"{seen.drawn} of {docs_tour.operations} operations ({screenshot})"
+    assert not [text for text in seen.console if CSP_VIOLATION in text], seen.console
+    assert not seen.page_errors, seen.page_errors
+    assert not seen.foreign_requests, seen.foreign_requests
+    assert not seen.failed_responses, seen.failed_responses
 
 
-@pytest.fixture
-def docs(chromium: str, live_server: LiveServer, production_csp: dict[str, list[str]]) -> Iterator[DocsPage]:
-    # Playwright's sync API keeps an event loop running in this thread, where Django refuses ORM calls
-    # (SynchronousOnlyOperation): function scope stops it before live_server's transactional_db flushes.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        docs = DocsPage(page=page, origin=live_server.url)
-
-        def same_origin_only(route: Route, request: Request) -> None:
-            # Aborted, not let through: the test must neither depend on nor wait for the internet.
-            parts = urlsplit(request.url)
-            if f"{parts.scheme}://{parts.netloc}" == docs.origin:
-                route.continue_()
-            else:
-                docs.foreign_requests.append(request.url)
-                route.abort()
-
-        def on_console(message: ConsoleMessage) -> None:
-            docs.console.append(message.text)
-
-        def on_page_error(error: Error) -> None:
-            docs.page_errors.append(str(error))
-
-        def on_response(response: Response) -> None:
-            if response.status >= 400:
-                docs.failed_responses.append(f"{response.status} {response.url}")
-
-        page.route("**/*", same_origin_only)
-        page.on("console", on_console)
-        page.on("pageerror", on_page_error)
-        page.on("response", on_response)
-        yield docs
-        browser.close()
+def test_swagger_ui_renders_under_enforced_csp(docs_tour: Tour) -> None:
+    check_page(docs_tour, "swagger-ui")
 
 
-def assert_enforced(headers: dict[str, str], directives: dict[str, list[str]]) -> None:
-    assert parse_csp_policy(headers["content-security-policy"]) == directives
-    assert "content-security-policy-report-only" not in headers
-
-
-def test_swagger_ui_renders_under_enforced_csp(
-    docs: DocsPage, production_csp: dict[str, list[str]], tmp_path: Path
-) -> None:
-    assert_enforced(docs.open("/schema/swagger-ui/"), production_csp)
-
-    for path in ("/api/users/", "/api/token/"):
-        docs.page.locator(f'.opblock-summary-path[data-path="{path}"]').first.wait_for(timeout=RENDER_TIMEOUT_MS)
-    assert docs.page.locator(".opblock").count() == docs.operation_count()
-    docs.assert_clean(tmp_path / "swagger-ui.png")
-
-
-def test_redoc_renders_under_enforced_csp(docs: DocsPage, production_csp: dict[str, list[str]], tmp_path: Path) -> None:
-    assert_enforced(docs.open("/schema/redoc/"), production_csp)
-
-    headings = docs.page.locator('[data-section-id^="operation/"] h2')
-    headings.first.wait_for(timeout=RENDER_TIMEOUT_MS)
-    assert headings.count() == docs.operation_count()
-    docs.assert_clean(tmp_path / "redoc.png")
+def test_redoc_renders_under_enforced_csp(docs_tour: Tour) -> None:
+    check_page(docs_tour, "redoc")
