@@ -101,6 +101,8 @@ def server_env(directory: Path, port: int) -> dict[str, str]:
         "REDIS_URL": "",
         "API_PORT": str(port),
         "WEB_CONCURRENCY": "1",
+        # Its own: gunicorn.conf.py empties the directory at start, and a developer's may be in use.
+        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
     }
 
 
