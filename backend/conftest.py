@@ -12,7 +12,10 @@ from testing import PASSWORD, client_for, make_user
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that wait for work started in the background run last, so it has the session to finish."""
+    """Tests that wait for work started in the background run last, so it has the session to finish.
+
+    A stable sort after pytest-django's own ordering: such modules hold no `db` tests (their work runs
+    in other processes), so none moves behind a transactional one."""
     items.sort(key=lambda item: hasattr(getattr(item, "module", None), "start_in_background"))
 
 

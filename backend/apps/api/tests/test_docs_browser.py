@@ -1,7 +1,7 @@
 """Swagger UI and ReDoc render in a real Chromium under the production Content-Security-Policy, enforced.
 
 Header tests can't tell whether a policy breaks a page; only a browser that enforces it can. The visit
-is slow (a server, a browser, two pages), so it starts with the session (backend/testing/background.py),
+is slow (a server, a browser, two pages), so it starts when collection ends (backend/testing/background.py),
 in a thread of its own against gunicorn in a subprocess, and runs beside the other tests; the tests
 below check what it saw.
 """
@@ -89,13 +89,17 @@ def chromium_path() -> str | None:
 
 
 def server_env(directory: Path, port: int) -> dict[str, str]:
-    """The test settings with production's policy enforced: a developer's CSP_* variables don't weaken it."""
-    env = {key: value for key, value in os.environ.items() if key not in ("CSP_ENABLED", "CSP_POLICY")}
+    """The test settings with production's policy enforced. Every value is set, not left out: the server
+    reads `.env` for what its environment lacks, and a developer's CSP_* there must not weaken it."""
     return {
-        **env,
+        **os.environ,
         "DJANGO_ENV": "test",
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CSP_ENABLED": "True",
         "CSP_REPORT_ONLY": "False",
+        "CSP_POLICY": DEFAULT_CSP_POLICY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": "",
         "DB_ENGINE": "sqlite",
         "DB_NAME": str(directory / "db.sqlite3"),
         "REDIS_URL": "",
@@ -170,7 +174,7 @@ def tour(chromium: str, directory: Path) -> Tour:
 
 @functools.cache
 def start_in_background() -> Future[Tour] | None:
-    """The tour, started once; backend/conftest.py calls this as the session starts. None without Chromium."""
+    """The tour, started once; backend/conftest.py calls this when collection ends. None without Chromium."""
     chromium = chromium_path()
     if chromium is None:
         return None
