@@ -1,6 +1,7 @@
 """Helpers the tests of every app import; fixtures stay in conftest.py, which pytest loads and nothing imports."""
 
 import importlib
+import os
 import secrets
 import sys
 from collections.abc import Iterator
@@ -75,5 +76,25 @@ def production_env(directory: Path, **overrides: str) -> dict[str, str]:
         "DB_ENGINE": "sqlite",
         "DB_NAME": str(directory / "db.sqlite3"),
         "STATIC_ROOT": str(directory / "static"),
+        **overrides,
+    }
+
+
+def server_test_env(directory: Path, port: int, **overrides: str) -> dict[str, str]:
+    """This environment with the test settings on SQLite, for gunicorn on `port`, its files in `directory`.
+
+    The database and metrics directory are set outright, not left out: the server reads `.env` for what
+    its environment lacks, and gunicorn.conf.py empties the metrics directory at start.
+    """
+    return {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "",
+        "DB_ENGINE": "sqlite",
+        "DB_NAME": str(directory / "db.sqlite3"),
+        "REDIS_URL": "",
+        "API_PORT": str(port),
+        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
         **overrides,
     }

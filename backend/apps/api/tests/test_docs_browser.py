@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Request, Respons
 
 from config.settings.parsing import DEFAULT_CSP_POLICY, parse_csp_policy
 from ops.evidence import gunicorn_server
-from testing import background
+from testing import background, server_test_env
 
 pytestmark = pytest.mark.browser
 
@@ -89,25 +89,17 @@ def chromium_path() -> str | None:
 
 
 def server_env(directory: Path, port: int) -> dict[str, str]:
-    """The test settings with production's policy enforced. Every value is set, not left out: the server
-    reads `.env` for what its environment lacks, and a developer's CSP_* there must not weaken it."""
-    return {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CSP_ENABLED": "True",
-        "CSP_REPORT_ONLY": "False",
-        "CSP_POLICY": DEFAULT_CSP_POLICY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": "",
-        "DB_ENGINE": "sqlite",
-        "DB_NAME": str(directory / "db.sqlite3"),
-        "REDIS_URL": "",
-        "API_PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        # Its own: gunicorn.conf.py empties the directory at start, and a developer's may be in use.
-        "PROMETHEUS_MULTIPROC_DIR": str(directory / "metrics"),
-    }
+    """The test settings with production's policy enforced, every value set: a developer's CSP_* in
+    `.env` must not weaken it."""
+    return server_test_env(
+        directory,
+        port,
+        CSP_ENABLED="True",
+        CSP_REPORT_ONLY="False",
+        CSP_POLICY=DEFAULT_CSP_POLICY,
+        ALLOWED_HOSTS="127.0.0.1",
+        WEB_CONCURRENCY="1",
+    )
 
 
 def visit(browser: Browser, origin: str, page_to_visit: DocsPage, screenshot: Path) -> Visit:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops.evidence import gunicorn_server
-from testing import assert_error
+from testing import assert_error, server_test_env
 
 BACKEND = Path(__file__).resolve().parents[3]
 HEALTH_LIVE_SERIES = (
@@ -67,19 +67,8 @@ def _get(url: str) -> str:
 def gunicorn(tmp_path):
     """The real server: gunicorn with two workers and the multiprocess metrics directory."""
     port = gunicorn_server.free_port()
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DB_ENGINE": "sqlite",
-        "DB_NAME": str(tmp_path / "db.sqlite3"),
-        "REDIS_URL": "",
-        "API_PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-        "JSON_LOGS": "True",
-        "LOG_LEVEL": "DEBUG",  # the probes below log their access lines at DEBUG
-    }
+    # The probes below log their access lines at DEBUG.
+    env = server_test_env(tmp_path, port, WEB_CONCURRENCY="2", JSON_LOGS="True", LOG_LEVEL="DEBUG")
     log = tmp_path / "gunicorn.log"
     server = gunicorn_server.start(["config.wsgi"], port=port, cwd=BACKEND, env=env, log_path=log)
     with gunicorn_server.serving(server):
